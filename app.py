@@ -1,0 +1,16 @@
+"""Assay: navigation, the project picker and shared page setup. Nothing else."""
+
+import streamlit as st
+
+from ui import shell
+
+st.set_page_config(page_title="Assay", page_icon=":material/science:", layout="wide")
+
+shell.engine()
+shell.reap_jobs()
+shell.project_sidebar()
+
+pages = [
+    st.Page("pages/upload.py", title="Data", icon=":material/upload_file:", default=True),
+]
+shell.guard(st.navigation(pages))

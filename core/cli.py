@@ -1,0 +1,192 @@
+"""``assay``: headless commands over the same core functions the pages call.
+
+A user mistake prints one line (``error: ...``) and exits with status 2; no
+traceback. Each command is a ``_cmd_*`` function registered in :func:`build_parser`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from core import store
+from core.errors import AssayError
+
+__all__ = ["main", "build_parser"]
+
+EXIT_USER_ERROR = 2
+
+
+def _engine():
+    return store.init_store()
+
+
+def _project_by_name(session, name: str, *, create: bool = False) -> store.Project:
+    key = store.name_key(name.strip())
+    for project in store.list_projects(session):
+        if project.name_key == key:
+            return project
+    if create:
+        project = store.create_project(session, name)
+        print(f"Created project {project.name!r}.", file=sys.stderr)
+        return project
+    raise AssayError(f"There is no project named {name!r}.", hint="See `assay projects` for the list.")
+
+
+def resolve_dataset(session, spec: str, project: str | None) -> store.Dataset | None:
+    """A ``DATASET`` argument: ``project/dataset``, or a dataset name with ``--project``.
+
+    Returns None when ``spec`` is an existing file path (the caller loads the file).
+    """
+    if Path(spec).is_file():
+        return None
+    if project is None and "/" in spec:
+        project, spec = spec.split("/", 1)
+    if project is None:
+        raise AssayError(f"{spec!r} is neither a file nor a dataset.",
+                         hint="Give a file path, or PROJECT/DATASET, or a dataset name with --project.")
+    found = _project_by_name(session, project)
+    return store.find_dataset(session, found.id, spec)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _cmd_projects(args: argparse.Namespace) -> int:
+    with store.read_session(_engine()) as s:
+        projects = store.list_projects(s)
+        rows = [
+            {"id": p.id, "name": p.name, "datasets": len(p.datasets),
+             "created": p.created_at.isoformat(timespec="seconds")}
+            for p in projects
+        ]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif not rows:
+        print("No projects yet. Create one with `assay import FILE --project NAME`.")
+    else:
+        width = max(len(r["name"]) for r in rows)
+        for r in rows:
+            print(f"{r['id']:>4}  {r['name']:<{width}}  {r['datasets']:>3} dataset(s)  created {r['created']}")
+    return 0
+
+
+def _cmd_datasets(args: argparse.Namespace) -> int:
+    with store.read_session(_engine()) as s:
+        project = _project_by_name(s, args.project)
+        for d in store.list_datasets(s, project.id):
+            roles = ", ".join(f"{k}={v}" for k, v in d.roles.items()) or "no roles"
+            print(f"{d.id:>4}  {d.name}  {d.n_rows:,} rows x {d.n_cols} cols  ({roles})")
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from core import datasets, ingest
+
+    kinds = dict(item.split("=", 1) for item in args.kind or [])
+    options = ingest.LoadOptions(
+        sheet=args.sheet, delimiter=args.delimiter, encoding=args.encoding,
+        skip_bad_lines=args.skip_bad_lines, kinds=kinds,
+    )
+    loaded = ingest.load(args.file, options=options)
+    roles = {k: v for k, v in {"target": args.target, "time": args.time, "id": args.id,
+                                "group": args.group}.items() if v}
+    with store.write_session(_engine()) as s:
+        project = _project_by_name(s, args.project, create=True)
+        name = args.name or datasets.unique_name(s, project.id, datasets.default_name(loaded.report.file_name))
+        dataset = datasets.save_loaded(s, project.id, name, loaded, roles)
+        summary = {"project": project.name, "dataset": dataset.name, "id": dataset.id,
+                   "rows": dataset.n_rows, "columns": dataset.n_cols}
+    for warning in loaded.report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(json.dumps(summary, ensure_ascii=False))
+    return 0
+
+
+def _cmd_seed_demo(args: argparse.Namespace) -> int:
+    """Give a fresh store a Demo project with sample data (does nothing otherwise)."""
+    from core import datasets, ingest, samples
+
+    engine = _engine()
+    with store.read_session(engine) as s:
+        if store.list_projects(s):
+            return 0
+    with store.write_session(engine) as s:
+        project = store.create_project(s, "Demo")
+        for key in ("penguins", "credit_scoring"):
+            sample = samples.get_sample(key)
+            loaded = ingest.load(samples.sample_path(key))
+            datasets.save_loaded(s, project.id, sample.title, loaded, {"target": sample.target})
+    print("Created the Demo project with sample data.", file=sys.stderr)
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from core import worker
+
+    argv = ["--loop"] + (["--kinds", args.kinds] if args.kinds else [])
+    argv += ["--idle-exit", str(args.idle_exit)] if args.idle_exit else []
+    return worker.main(argv)
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assay", description="Assay: profile, clean, model, explain and monitor tables."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("projects", help="list projects")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_cmd_projects)
+
+    p = sub.add_parser("datasets", help="list a project's datasets")
+    p.add_argument("--project", required=True)
+    p.set_defaults(func=_cmd_datasets)
+
+    p = sub.add_parser("import", help="load a file into a project (created if missing)")
+    p.add_argument("file", type=Path)
+    p.add_argument("--project", required=True)
+    p.add_argument("--name", help="dataset name (default: from the file name)")
+    p.add_argument("--sheet", help="Excel sheet")
+    p.add_argument("--delimiter", help="CSV delimiter (default: detected)")
+    p.add_argument("--encoding", help="text encoding (default: detected)")
+    p.add_argument("--skip-bad-lines", action="store_true", help="skip malformed CSV lines")
+    p.add_argument("--kind", action="append", metavar="COLUMN=KIND", help="override a column's kind")
+    for role in ("target", "time", "id", "group"):
+        p.add_argument(f"--{role}", metavar="COLUMN", help=f"the {role} column")
+    p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("seed-demo", help="create a Demo project with sample data if the store is empty")
+    p.set_defaults(func=_cmd_seed_demo)
+
+    p = sub.add_parser("worker", help="run queued jobs from the store until stopped")
+    p.add_argument("--kinds", default="", help="comma-separated job kinds to take")
+    p.add_argument("--idle-exit", type=float, default=0.0, help="stop after this many idle seconds")
+    p.set_defaults(func=_cmd_worker)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except AssayError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Datasets: turning a loaded table into a stored dataset, and reading it back."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from core import store
+from core.ingest import Loaded
+
+__all__ = ["save_loaded", "default_name", "unique_name", "load_frame"]
+
+
+def default_name(file_name: str) -> str:
+    """A valid dataset name from a file name: ``"Sales 2024 (v2).csv" -> "Sales 2024 (v2)"``."""
+    stem = Path(file_name or "data").stem
+    stem = unicodedata.normalize("NFC", stem)
+    cleaned = "".join(ch if (ch.isalnum() or ch in " -_.,()&'+#") else " " for ch in stem)
+    cleaned = re.sub(r"\s+", " ", cleaned).strip(" .-,")
+    cleaned = cleaned.replace("..", ".")
+    return (cleaned or "data")[: store.NAME_MAX]
+
+
+def unique_name(session: Session, project_id: int, base: str) -> str:
+    """``base``, or ``base (2)``, ``base (3)``... whichever is free in the project."""
+    taken = set(
+        session.scalars(sa.select(store.Dataset.name_key).where(store.Dataset.project_id == project_id))
+    )
+    name, k = base, 2
+    while store.name_key(name) in taken:
+        suffix = f" ({k})"
+        name = base[: store.NAME_MAX - len(suffix)] + suffix
+        k += 1
+    return name
+
+
+def save_loaded(
+    session: Session, project_id: int, name: str, loaded: Loaded, roles: dict | None = None
+) -> store.Dataset:
+    """Store a loaded table (its frame as Parquet, its report and schema) in a project."""
+    report = loaded.report
+    return store.save_dataset(
+        session, project_id, name, loaded.frame,
+        file_name=report.file_name, format=report.format, source_sha=report.source_sha,
+        load_report=report.to_dict(), schema=loaded.schema(), roles=roles or {},
+    )
+
+
+def load_frame(engine: sa.Engine, dataset_id: int, project_id: int | None = None) -> pd.DataFrame:
+    with store.read_session(engine) as s:
+        dataset = store.get_dataset(s, dataset_id, project_id)
+        return store.read_dataset_frame(s, dataset)

@@ -1,0 +1,178 @@
+"""App-wide setup: the store, logging, the project picker and the error guard."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from logging.handlers import RotatingFileHandler
+
+import sqlalchemy as sa
+import streamlit as st
+
+from core import jobs, store
+from core.config import settings
+from core.errors import AssayError
+
+log = logging.getLogger("assay.ui")
+
+PROJECT_KEY = "assay.project_id"
+
+
+@st.cache_resource(show_spinner=False)
+def _engine_for(url: str) -> sa.Engine:
+    home = settings().home
+    home.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(home / "assay.log", maxBytes=5_000_000, backupCount=3, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger("assay")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    from ui.loading import clean_spills
+
+    clean_spills()
+    return store.init_store(url)
+
+
+def engine() -> sa.Engine:
+    """The store's engine, migrated once per process."""
+    return _engine_for(settings().database_url)
+
+
+def reap_jobs() -> None:
+    """Mark jobs whose worker died as failed (cheap when nothing is running)."""
+    with store.read_session(engine()) as s:
+        active = s.scalar(sa.select(sa.func.count()).select_from(store.Job).where(store.Job.status.in_(jobs.ACTIVE)))
+    if active:
+        with store.write_session(engine()) as s:
+            jobs.reap_stale(s)
+
+
+def show_error(exc: AssayError) -> None:
+    st.error(str(exc), icon=":material/error:")
+
+
+def guard(page: st.navigation) -> None:
+    """Run a page: user errors show their message; bugs show an apology with an id."""
+    try:
+        page.run()
+    except AssayError as exc:
+        show_error(exc)
+    except Exception:  # noqa: BLE001 - anything else is a bug: log it, never show a traceback
+        incident = uuid.uuid4().hex[:8]
+        log.exception("unexpected error on page %s (incident %s)", getattr(page, "title", "?"), incident)
+        st.error(
+            f"Sorry, something went wrong on this page (incident {incident}). Your saved work is unchanged. "
+            "Try again; if it keeps happening, report the incident id.",
+            icon=":material/sentiment_dissatisfied:",
+        )
+
+
+# --------------------------------------------------------------------------- projects
+
+
+def current_project_id() -> int | None:
+    return st.session_state.get(PROJECT_KEY)
+
+
+def _select_project(project_id: int | None) -> None:
+    st.session_state[PROJECT_KEY] = project_id
+    if project_id is None:
+        st.query_params.pop("project", None)
+    else:
+        st.query_params["project"] = str(project_id)
+        with store.write_session(engine()) as s:
+            store.touch_project(s, project_id)
+
+
+def _initial_project(projects: list[store.Project]) -> int | None:
+    """After a reload: the project in the URL, else the one opened last."""
+    ids = {p.id for p in projects}
+    wanted = st.query_params.get("project")
+    if wanted and wanted.isdigit() and int(wanted) in ids:
+        return int(wanted)
+    with store.read_session(engine()) as s:
+        last = store.last_opened_project(s)
+    return last.id if last else None
+
+
+def project_sidebar() -> store.Project | None:
+    """The sidebar's project picker; returns the current project (or None)."""
+    with store.read_session(engine()) as s:
+        projects = store.list_projects(s)
+    ids = [p.id for p in projects]
+    current = current_project_id()
+    if current not in ids:
+        current = _initial_project(projects)
+        _select_project(current)
+    with st.sidebar:
+        st.markdown("### Project")
+        if projects:
+            names = {p.id: p.name for p in projects}
+            chosen = st.selectbox(
+                "Current project", ids, index=ids.index(current) if current in ids else 0,
+                format_func=names.get, key="assay.project_picker", label_visibility="collapsed",
+            )
+            if chosen != current:
+                _select_project(chosen)
+                st.rerun()
+        else:
+            st.caption("No projects yet.")
+        new_project_form("sidebar")
+        if current is not None:
+            _manage_project(next(p for p in projects if p.id == current))
+    return next((p for p in projects if p.id == current), None)
+
+
+def new_project_form(where: str) -> None:
+    with st.popover("New project", icon=":material/add:", width="stretch") if where == "sidebar" \
+            else st.container(border=True):
+        with st.form(f"assay.new_project.{where}", clear_on_submit=True, border=False):
+            name = st.text_input("Project name", placeholder="e.g. Churn 2024", key=f"assay.new_name.{where}")
+            if st.form_submit_button("Create project", type="primary"):
+                try:
+                    with store.write_session(engine()) as s:
+                        project_id = store.create_project(s, name).id
+                except AssayError as exc:
+                    show_error(exc)
+                    return
+                _select_project(project_id)
+                st.toast(f"Created project {name.strip()!r}")
+                st.rerun()
+
+
+def _manage_project(project: store.Project) -> None:
+    with st.popover("Rename or delete", icon=":material/settings:", width="stretch"):
+        with st.form("assay.rename_project", border=False):
+            new_name = st.text_input("New name", value=project.name)
+            if st.form_submit_button("Rename"):
+                try:
+                    with store.write_session(engine()) as s:
+                        store.rename_project(s, project.id, new_name)
+                except AssayError as exc:
+                    show_error(exc)
+                else:
+                    st.rerun()
+        st.divider()
+        st.markdown("**Delete this project** and everything in it.")
+        confirm = st.text_input("Type the project's name to confirm", key="assay.delete_confirm")
+        if st.button("Delete project", type="primary", disabled=confirm.strip() != project.name,
+                     key="assay.delete_project"):
+            with store.write_session(engine()) as s:
+                store.delete_project(s, project.id)
+            st.session_state.pop("assay.delete_confirm", None)
+            _select_project(None)
+            st.rerun()
+
+
+def require_project() -> store.Project:
+    """The current project, or a prompt to create one (and stop the page)."""
+    project_id = current_project_id()
+    if project_id is not None:
+        with store.read_session(engine()) as s:
+            try:
+                return store.get_project(s, project_id)
+            except AssayError:
+                pass
+    st.info("Create a project to start: it keeps your data, recipes, models and reports together.")
+    new_project_form("main")
+    st.stop()
