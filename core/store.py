@@ -693,3 +693,72 @@ def delete_dataset(session: Session, dataset_id: int) -> None:
     session.delete(dataset)
     session.flush()
     gc_blobs(session)
+
+
+# --------------------------------------------------------------------------- recipes
+
+
+def head_recipe(session: Session, dataset_id: int) -> Recipe | None:
+    """The dataset's current recipe version (None: no steps yet)."""
+    dataset = get_dataset(session, dataset_id)
+    return session.get(Recipe, dataset.recipe_id) if dataset.recipe_id else None
+
+
+def save_recipe(
+    session: Session, dataset_id: int, steps: dict, *, note: str = "", expected_head: int | None | bool = False
+) -> Recipe:
+    """Record a new recipe version as the dataset's head; return it.
+
+    ``steps`` is the recipe's JSON form (``Recipe.to_dict()``); the caller validates it.
+    ``expected_head`` (the head the editor started from; ``False`` to skip the check)
+    turns a concurrent edit by someone else into a :class:`ConflictError` instead of a
+    silently lost write. Redo history past the old head is dropped, as in any editor.
+    """
+    dataset = get_dataset(session, dataset_id)
+    if expected_head is not False and dataset.recipe_id != expected_head:
+        raise ConflictError(
+            "The recipe was changed by someone else while you were editing it; your step was not saved.",
+            hint="Reload the page to see their change, then add your step again.",
+        )
+    recipe = Recipe(
+        dataset_id=dataset_id, parent_id=dataset.recipe_id, steps=steps,
+        sha=jsonutil.canonical_sha(steps), note=note[:500],
+    )
+    session.add(recipe)
+    session.flush()
+    dataset.recipe_id = recipe.id  # bumps the dataset's version: concurrent writers conflict
+    session.flush()
+    return recipe
+
+
+def undo_recipe(session: Session, dataset_id: int) -> Recipe | None:
+    """Move the head back one version; returns the new head (None = no steps)."""
+    dataset = get_dataset(session, dataset_id)
+    if dataset.recipe_id is None:
+        raise ValidationError("There is nothing to undo.")
+    current = session.get(Recipe, dataset.recipe_id)
+    dataset.recipe_id = current.parent_id
+    session.flush()
+    return session.get(Recipe, current.parent_id) if current.parent_id else None
+
+
+def redo_recipe(session: Session, dataset_id: int) -> Recipe:
+    """Move the head forward to the newest version made from it."""
+    dataset = get_dataset(session, dataset_id)
+    child = session.scalar(
+        sa.select(Recipe)
+        .where(Recipe.dataset_id == dataset_id,
+               Recipe.parent_id.is_(None) if dataset.recipe_id is None else Recipe.parent_id == dataset.recipe_id)
+        .order_by(Recipe.id.desc()).limit(1)
+    )
+    if child is None:
+        raise ValidationError("There is nothing to redo.")
+    dataset.recipe_id = child.id
+    session.flush()
+    return child
+
+
+def can_redo(session: Session, dataset_id: int) -> bool:
+    dataset = get_dataset(session, dataset_id)
+    parent = Recipe.parent_id.is_(None) if dataset.recipe_id is None else Recipe.parent_id == dataset.recipe_id
+    return session.scalar(sa.select(Recipe.id).where(Recipe.dataset_id == dataset_id, parent).limit(1)) is not None

@@ -184,3 +184,33 @@ def test_upgrade_from_the_first_schema_keeps_data(tmp_path):
     with store.read_session(engine) as s:
         assert [p.name for p in store.list_projects(s)] == ["Old"]
     store.dispose_engines()
+
+
+def test_recipe_versions_undo_redo_and_conflicts(any_engine):
+    with store.write_session(any_engine) as s:
+        p = store.create_project(s, "P").id
+        d = store.save_dataset(s, p, "data", pd.DataFrame({"a": [1]})).id
+    with store.write_session(any_engine) as s:
+        v1 = store.save_recipe(s, d, {"clean": [1]}, expected_head=None).id
+    with store.write_session(any_engine) as s:
+        v2 = store.save_recipe(s, d, {"clean": [1, 2]}, expected_head=v1).id
+    with pytest.raises(ConflictError, match="changed by someone else"):
+        with store.write_session(any_engine) as s:  # an editor still looking at v1
+            store.save_recipe(s, d, {"clean": [1, 3]}, expected_head=v1)
+    with store.write_session(any_engine) as s:
+        assert store.undo_recipe(s, d).id == v1
+        assert store.can_redo(s, d)
+    with store.write_session(any_engine) as s:
+        assert store.redo_recipe(s, d).id == v2
+        assert not store.can_redo(s, d)
+        store.undo_recipe(s, d)
+        store.undo_recipe(s, d)
+        assert store.head_recipe(s, d) is None
+        with pytest.raises(ValidationError, match="nothing to undo"):
+            store.undo_recipe(s, d)
+    with store.write_session(any_engine) as s:  # a new edit after undo starts a new branch
+        v3 = store.save_recipe(s, d, {"clean": [9]}, expected_head=None).id
+        assert store.head_recipe(s, d).steps == {"clean": [9]}
+        with pytest.raises(ValidationError, match="nothing to redo"):
+            store.redo_recipe(s, d)
+    assert v3 not in (v1, v2)

@@ -40,3 +40,29 @@ def dataset_picker(project_id: int, *, label: str = "Dataset", key: str = "assay
                           format_func=lambda i: next(d.name for d in items if d.id == i))
     st.session_state[DATASET_KEY] = chosen
     return next(d for d in items if d.id == chosen)
+
+
+def recipe_of(dataset: store.Dataset):
+    """The dataset's current recipe (empty when it has no steps)."""
+    from core.recipe import Recipe
+
+    with store.read_session(engine()) as s:
+        head = store.head_recipe(s, dataset.id)
+    return Recipe.from_dict(head.steps) if head is not None else Recipe()
+
+
+@st.cache_resource(max_entries=4, show_spinner="Applying the recipe...")
+def _cleaned(blob_sha: str, recipe_json: str) -> pd.DataFrame:
+    from core.recipe import Recipe
+
+    recipe = Recipe.from_json(recipe_json)
+    return recipe.apply_clean(_frame_by_blob(blob_sha))[0]
+
+
+def cleaned_frame(dataset: store.Dataset) -> pd.DataFrame:
+    """Raw table + the cleaning steps of its recipe; cached by (blob, recipe), never recomputed
+    on a rerun. Shared between sessions: never modify it."""
+    recipe = recipe_of(dataset)
+    if not recipe.clean:
+        return dataset_frame(dataset)
+    return _cleaned(dataset.blob_sha, recipe.to_json(indent=None))
