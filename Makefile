@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 ADDRESS ?= localhost
 
-.PHONY: run test install install-test bench clean-venv
+.PHONY: run test install install-test bench bench-env clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,19 @@ run: install
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: install-test
-	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+# Benchmarks run in their own environment: it adds the peers they compare against
+# (skrub, FLAML, LightGBM), which the app never installs.
+BENCH_VENV ?= .venv-bench
+$(BENCH_VENV)/.installed: pyproject.toml constraints.txt bench/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -c constraints.txt -e ".[test]" -r bench/requirements.txt
+	touch $@
+
+bench-env: $(BENCH_VENV)/.installed
+
+bench: bench-env
+	for b in bench/[a-z]*.py; do echo "== $$b"; $(BENCH_VENV)/bin/python $$b || exit 1; done
 
 clean-venv:
 	rm -rf $(VENV)
