@@ -38,6 +38,19 @@ def timed(fn, repeat: int = 5) -> tuple[float, object]:
     return statistics.median(times), result
 
 
+def interleaved(fns: dict, repeat: int = 7) -> dict[str, float]:
+    """Median wall time of each function, run in turns so that load from other
+    processes hits all of them alike (one warm-up round first)."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for round_ in range(repeat + 1):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            if round_:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def rss_mb(field: str = "VmRSS") -> float:
     with open("/proc/self/status") as f:
         for line in f:

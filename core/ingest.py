@@ -11,6 +11,7 @@ wrong and what to do.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -121,16 +122,15 @@ def load(
     """
     options = options or LoadOptions()
     max_bytes = settings().max_upload_bytes if max_bytes is None else max_bytes
-    data, name = _read_source(source, name, max_bytes)
-    fmt, warnings = _decide_format(data, name, options.format)
-    report = LoadReport(file_name=name, format=fmt, size_bytes=len(data), source_sha="", warnings=warnings)
-    readers = {"csv": _read_csv, "excel": _read_excel, "parquet": _read_parquet, "json": _read_json,
-               "jsonl": _read_json}
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # hashlib releases the GIL: the hash costs nothing next to the parse
-        digest = pool.submit(lambda: hashlib.sha256(data).hexdigest())
-        frame = readers[fmt](data, options, report)
-        report.source_sha = digest.result()
+    src = _open_source(source, name, max_bytes)
+    fmt, warnings = _decide_format(src, options.format)
+    report = LoadReport(file_name=src.name, format=fmt, size_bytes=src.size, source_sha="", warnings=warnings)
+    if fmt == "csv":
+        frame = _read_csv(src, options, report)
+    else:
+        readers = {"excel": _read_excel, "parquet": _read_parquet, "json": _read_json, "jsonl": _read_json}
+        frame = readers[fmt](src.data(), options, report)
+        report.source_sha = src.scan()[0]
     return _finish(frame, options, report)
 
 
@@ -192,24 +192,76 @@ def list_sheets(source: str | Path | bytes) -> list[str]:
 
 
 def detect_format(data: bytes, name: str = "") -> str:
-    return _decide_format(data, name, None)[0]
+    """The format of a file from its first bytes (and its name when they say nothing)."""
+    return _decide_format(_Source(name, len(data), _data=data), None)[0]
 
 
 # --------------------------------------------------------------------------- sources and formats
 
 
-def _read_source(source: str | Path | bytes, name: str | None, max_bytes: int) -> tuple[bytes, str]:
+@dataclass
+class _Source:
+    """The bytes of an upload, read lazily: a big CSV on disk is parsed by pyarrow
+    straight from the file (no second copy in memory) while one streaming pass
+    hashes it and counts its quotes."""
+
+    name: str
+    size: int
+    path: Path | None = None
+    _data: bytes | None = None
+    _head: bytes | None = None
+
+    def head(self) -> bytes:
+        if self._head is None:
+            if self._data is not None:
+                self._head = self._data[:SNIFF_BYTES]
+            else:
+                with open(self.path, "rb") as f:
+                    self._head = f.read(SNIFF_BYTES)
+        return self._head
+
+    def data(self) -> bytes:
+        if self._data is None:
+            self._data = self.path.read_bytes()
+        return self._data
+
+    @property
+    def whole_in_head(self) -> bool:
+        return self.size <= SNIFF_BYTES
+
+    def arrow_input(self):
+        return str(self.path) if self._data is None else pa.BufferReader(self._data)
+
+    def scan(self) -> tuple[str, int]:
+        """sha256 of the content and the number of double quotes in it, in one pass."""
+        digest, quotes = hashlib.sha256(), 0
+        if self._data is not None:
+            digest.update(self._data)
+            return digest.hexdigest(), self._data.count(b'"')
+        with open(self.path, "rb") as f:
+            while chunk := f.read(1 << 22):
+                digest.update(chunk)
+                quotes += chunk.count(b'"')
+        return digest.hexdigest(), quotes
+
+
+def _open_source(source: str | Path | bytes, name: str | None, max_bytes: int) -> _Source:
     if isinstance(source, (bytes, bytearray, memoryview)):
         if len(source) > max_bytes:
             raise _too_big(len(source), max_bytes)
-        return bytes(source), name or "upload"
+        return _Source(name or "upload", len(source), _data=bytes(source))
     path = Path(source)
     if not path.is_file():
         raise InputError(f"There is no file at {str(path)!r}.", hint="Check the path and try again.")
     size = path.stat().st_size
     if size > max_bytes:
         raise _too_big(size, max_bytes)
-    return path.read_bytes(), name or path.name
+    return _Source(name or path.name, size, path=path)
+
+
+def _read_source(source: str | Path | bytes, name: str | None, max_bytes: int) -> tuple[bytes, str]:
+    src = _open_source(source, name, max_bytes)
+    return src.data(), src.name
 
 
 def _too_big(size: int, limit: int) -> InputError:
@@ -219,10 +271,11 @@ def _too_big(size: int, limit: int) -> InputError:
     )
 
 
-def _decide_format(data: bytes, name: str, forced: str | None) -> tuple[str, list[str]]:
-    if not data[:SNIFF_BYTES].strip() and not data.strip():
+def _decide_format(src: _Source, forced: str | None) -> tuple[str, list[str]]:
+    name = src.name
+    if not src.head().strip() and (src.whole_in_head or not src.data().strip()):
         raise InputError(f"{name!r} is empty.", hint="Choose a file that contains a table.")
-    sniffed = _sniff_magic(data)
+    sniffed = _sniff_magic(src.head())
     suffix = Path(name).suffix.lower()
     by_name = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".tab": "csv", ".xlsx": "excel", ".xlsm": "excel",
                ".parquet": "parquet", ".pq": "parquet", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
@@ -266,25 +319,42 @@ def _looks_like_json_lines(head: bytes) -> bool:
 # --------------------------------------------------------------------------- CSV
 
 
-def _decode_check(data: bytes, options: LoadOptions, report: LoadReport) -> tuple[bytes, str]:
-    """Pick the encoding; return the bytes to parse (BOM removed) and its name."""
+def _encoding_of(src: _Source, options: LoadOptions, report: LoadReport) -> str:
+    """The encoding to try first (UTF-8 is confirmed by the parser; see _NotUtf8)."""
+    head = src.head()
     if options.encoding:
         try:
-            data.decode(options.encoding)
+            codecs.lookup(options.encoding)
+            head[: head.rfind(b"\n") + 1 or len(head)].decode(options.encoding)
         except (UnicodeDecodeError, LookupError) as exc:
             raise InputError(f"The file cannot be read as {options.encoding}: {exc}.",
                              hint="Leave the encoding on 'detect', or choose another.") from None
-        return data, options.encoding
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:], "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16").encode("utf-8"), "utf-16"
-    if b"\x00" in data[:8192]:
+        return options.encoding
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if b"\x00" in head[:8192]:
         raise InputError(
             f"{report.file_name!r} does not look like a text table: it contains binary data.",
             hint="Upload a CSV, Excel (.xlsx), Parquet or JSON file.",
         )
-    return data, "utf-8"  # validated by the parser; see _fallback_encoding
+    return "utf-8"
+
+
+def _decode_check(data: bytes, options: LoadOptions, report: LoadReport) -> tuple[bytes, str]:
+    """Pick the encoding of in-memory text (JSON); return UTF-8 bytes and the encoding's name."""
+    encoding = _encoding_of(_Source(report.file_name, len(data), _data=data), options, report)
+    if encoding == "utf-8-sig":
+        return data[3:], encoding
+    if encoding == "utf-16":
+        return data.decode("utf-16").encode("utf-8"), encoding
+    if encoding == "utf-8":
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            encoding = _fallback_encoding(data)
+    return data, encoding
 
 
 def _fallback_encoding(data: bytes) -> str:
@@ -296,15 +366,12 @@ def _fallback_encoding(data: bytes) -> str:
         return "latin-1"
 
 
-def _sample_text(data: bytes, encoding: str, strict: bool = False) -> str:
-    head = data[:SNIFF_BYTES]
-    if strict and len(data) > SNIFF_BYTES:  # a multi-byte character may be cut at the end
+def _sample_text(head: bytes, encoding: str, strict: bool = False, cut: bool = False) -> str:
+    """Decode the first bytes of a file; with ``cut``, drop the partial last line."""
+    if cut:  # a multi-byte character may be cut at the end
         head = head[: head.rfind(b"\n") + 1] or head
-    codec = encoding if encoding not in ("utf-8-sig", "utf-16") else "utf-8"
-    text = head.decode(codec, errors="strict" if strict else "ignore")
-    if len(data) > SNIFF_BYTES:  # drop the partial last line
-        text = text[: text.rfind("\n") + 1] or text
-    return text
+    codec = {"utf-8-sig": "utf-8-sig", "utf-16": "utf-8"}.get(encoding, encoding)
+    return head.decode(codec, errors="strict" if strict else "ignore")
 
 
 def _choose_delimiter(text: str) -> str:
@@ -381,26 +448,37 @@ def _force_text_columns(rows: list[list[str]], names: list[str]) -> dict[str, pa
     return forced
 
 
-def _read_csv(data: bytes, options: LoadOptions, report: LoadReport) -> pd.DataFrame:
-    data, encoding = _decode_check(data, options, report)
-    try:
-        return _parse_csv(data, encoding, options, report)
-    except _NotUtf8:
-        return _parse_csv(data, _fallback_encoding(data), options, report)
+def _read_csv(src: _Source, options: LoadOptions, report: LoadReport) -> pd.DataFrame:
+    encoding = _encoding_of(src, options, report)
+    if encoding == "utf-16":  # rare: transcode in memory, then read as UTF-8
+        src = _Source(src.name, src.size, _data=src.data().decode("utf-16").encode("utf-8"))
+        encoding = "utf-16"
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scan = pool.submit(src.scan)  # hashlib and bytes.count release the GIL
+        try:
+            frame = _parse_csv(src, encoding, options, report)
+        except _NotUtf8:
+            frame = _parse_csv(src, _fallback_encoding(src.data()), options, report)
+        report.source_sha, quotes = scan.result()
+    if quotes % 2 == 1:
+        # pyarrow silently swallows everything after an unclosed quote: refuse instead
+        raise _diagnose_csv(src.data(), report.encoding, report.delimiter, report.columns or 0,
+                            report.file_name, None)
+    return frame
 
 
 class _NotUtf8(Exception):
     pass
 
 
-def _parse_csv(data: bytes, encoding: str, options: LoadOptions, report: LoadReport) -> pd.DataFrame:
+def _parse_csv(src: _Source, encoding: str, options: LoadOptions, report: LoadReport) -> pd.DataFrame:
     if encoding == "utf-8" and not options.encoding:
         try:
-            _sample_text(data, "utf-8", strict=True)
+            _sample_text(src.head(), "utf-8", strict=True, cut=not src.whole_in_head)
         except UnicodeDecodeError:
             raise _NotUtf8 from None
     report.encoding = encoding
-    text = _sample_text(data, encoding)
+    text = _sample_text(src.head(), encoding, cut=not src.whole_in_head)
     delimiter = options.delimiter or _choose_delimiter(text)
     report.delimiter = delimiter
     try:
@@ -411,28 +489,26 @@ def _parse_csv(data: bytes, encoding: str, options: LoadOptions, report: LoadRep
     if not rows:
         raise InputError(f"{report.file_name!r} has no lines with data.", hint="Choose a file that contains a table.")
     names = _fix_names(rows[0], report)
-    if len(rows) == 1 and len(data.strip().splitlines()) <= 1:
+    report.columns = len(names)
+    if len(rows) == 1 and src.whole_in_head:
         raise InputError(f"{report.file_name!r} has a header but no rows.",
                          hint="Add data rows below the header, or choose another file.")
     decimal = options.decimal or _choose_decimal(rows, delimiter)
     report.decimal = decimal
-    if data.count(b'"') % 2 == 1:
-        raise _diagnose_csv(data, encoding, delimiter, len(names), report.file_name, None)
     quoted_newline = any("\n" in v for row in rows for v in row)
     skipped: list[int] = []
 
     def on_bad_row(row: pacsv.InvalidRow) -> str:
         if options.skip_bad_lines:
-            skipped.append(row.number if row.number is not None else -1)
+            skipped.append(1)
             return "skip"
         return "error"
 
     pa_encoding = "utf8" if encoding in ("utf-8", "utf-8-sig", "utf-16") else encoding
     try:
         table = pacsv.read_csv(
-            pa.BufferReader(data),
-            read_options=pacsv.ReadOptions(encoding=pa_encoding, column_names=names, skip_rows=1,
-                                           block_size=16 << 20),
+            src.arrow_input(),
+            read_options=pacsv.ReadOptions(encoding=pa_encoding, column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=quoted_newline,
                                              invalid_row_handler=on_bad_row),
             convert_options=pacsv.ConvertOptions(
@@ -444,9 +520,9 @@ def _parse_csv(data: bytes, encoding: str, options: LoadOptions, report: LoadRep
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         if encoding == "utf-8" and not options.encoding and "utf8" in str(exc).lower():
             raise _NotUtf8 from None
-        raise _diagnose_csv(data, encoding, delimiter, len(names), report.file_name, exc) from None
+        raise _diagnose_csv(src.data(), encoding, delimiter, len(names), report.file_name, exc) from None
     if skipped:
-        first = _first_bad_line(data, encoding, delimiter, len(names))
+        first = _first_bad_line(src.data(), encoding, delimiter, len(names))
         where = f" (the first is line {first[0]})" if first is not None else ""
         report.warnings.append(f"Skipped {len(skipped):,} malformed line(s){where}.")
     if table.num_rows == 0:

@@ -203,7 +203,9 @@ def _infer_strings(series: pd.Series, name: str, missing: int, dtype: str) -> Co
         n_unique = int(sample.nunique()) if len(sample) < n_valid else int(series.nunique())
     lengths = values.str.len()
     words = values.str.count(r"\s+") + 1
-    unique_share = n_unique / max(len(sample), 1)
+    # share of distinct values among the rows looked at (all rows for a categorical)
+    looked_at = n_valid if isinstance(series.dtype, pd.CategoricalDtype) else len(sample)
+    unique_share = n_unique / max(looked_at, 1)
     if unique_share > 0.5 and (lengths.mean() > 30 or words.mean() >= 3):
         return ColumnInfo(name, Kind.TEXT, f"free text (about {words.mean():.0f} words a value)", dtype, missing)
     if n_valid >= 20 and missing == 0 and unique_share == 1.0 and series.is_unique and words.max() == 1:
