@@ -124,6 +124,38 @@ def _cmd_seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export_project(args: argparse.Namespace) -> int:
+    from core import portable
+
+    engine = _engine()
+    with store.read_session(engine) as s:
+        project = _project_by_name(s, args.project)
+    out = args.out or Path(portable.export_file_name(project.name))
+    portable.export_project(engine, project.id, out)
+    print(json.dumps({"project": project.name, "file": str(out), "bytes": out.stat().st_size}, ensure_ascii=False))
+    return 0
+
+
+def _cmd_import_project(args: argparse.Namespace) -> int:
+    from core import portable
+
+    engine = _engine()
+    project_id = portable.import_project(engine, args.file, name=args.name)
+    with store.read_session(engine) as s:
+        project = store.get_project(s, project_id)
+        print(json.dumps({"project": project.name, "id": project.id, "datasets": len(project.datasets)},
+                         ensure_ascii=False))
+    return 0
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from core import portable
+
+    out = portable.backup_store(_engine(), args.out)
+    print(json.dumps({"file": str(out), "bytes": out.stat().st_size}))
+    return 0
+
+
 def _cmd_worker(args: argparse.Namespace) -> int:
     from core import worker
 
@@ -165,6 +197,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("seed-demo", help="create a Demo project with sample data if the store is empty")
     p.set_defaults(func=_cmd_seed_demo)
+
+    p = sub.add_parser("export-project", help="write a project to one SQLite file")
+    p.add_argument("project")
+    p.add_argument("--out", type=Path, help="file to write (default: NAME.assay)")
+    p.set_defaults(func=_cmd_export_project)
+
+    p = sub.add_parser("import-project", help="add a project from a file made by export-project")
+    p.add_argument("file", type=Path)
+    p.add_argument("--name", help="a new name for it")
+    p.set_defaults(func=_cmd_import_project)
+
+    p = sub.add_parser("backup", help="copy the whole SQLite store with SQLite's backup API")
+    p.add_argument("out", type=Path)
+    p.set_defaults(func=_cmd_backup)
 
     p = sub.add_parser("worker", help="run queued jobs from the store until stopped")
     p.add_argument("--kinds", default="", help="comma-separated job kinds to take")

@@ -332,6 +332,15 @@ def dispose_engines() -> None:
         _migrated.clear()
 
 
+def forget_engine(url: str) -> None:
+    """Close and drop the cached engine for ``url`` (a file about to be moved or deleted)."""
+    with _engines_lock:
+        engine = _engines.pop(url, None)
+        if engine is not None:
+            _migrated.discard(str(engine.url))
+            engine.dispose()
+
+
 def init_store(url: str | None = None) -> Engine:
     """Return the engine for ``url`` after applying any pending migration (once per process)."""
     engine = get_engine(url)

@@ -57,3 +57,17 @@ def test_seed_demo_fills_an_empty_store_once(capsys):
         projects = store.list_projects(s)
         assert [p.name for p in projects] == ["Demo"]
         assert [d.name for d in store.list_datasets(s, projects[0].id)] == ["Palmer penguins", "Credit scoring"]
+
+
+def test_export_import_and_backup_commands(tmp_path, capsys):
+    assert main(["import", str(dataset_path("penguins.csv")), "--project", "Birds"]) == 0
+    out = tmp_path / "birds.assay"
+    assert main(["export-project", "Birds", "--out", str(out)]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["file"] == str(out)
+    assert main(["import-project", str(out)]) == 0
+    assert json.loads(capsys.readouterr().out.strip()) == {"project": "Birds (2)", "id": 2, "datasets": 1}
+    assert main(["backup", str(tmp_path / "b.db")]) == 0
+    assert (tmp_path / "b.db").stat().st_size > 0
+    (tmp_path / "fake.assay").write_text("hello")
+    assert main(["import-project", str(tmp_path / "fake.assay")]) == 2
+    assert "not an SQLite database" in capsys.readouterr().err

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 import uuid
 from logging.handlers import RotatingFileHandler
+from pathlib import Path
 
 import sqlalchemy as sa
 import streamlit as st
 
-from core import jobs, store
+from core import jobs, portable, store
 from core.config import settings
 from core.errors import AssayError
 
@@ -126,6 +128,7 @@ def project_sidebar() -> store.Project | None:
 def new_project_form(where: str) -> None:
     with st.popover("New project", icon=":material/add:", width="stretch") if where == "sidebar" \
             else st.container(border=True):
+        _import_project_form(where)
         with st.form(f"assay.new_project.{where}", clear_on_submit=True, border=False):
             name = st.text_input("Project name", placeholder="e.g. Churn 2024", key=f"assay.new_name.{where}")
             if st.form_submit_button("Create project", type="primary"):
@@ -140,8 +143,38 @@ def new_project_form(where: str) -> None:
                 st.rerun()
 
 
+def _import_project_form(where: str) -> None:
+    uploaded = st.file_uploader(f"Import a project file ({portable.PROJECT_FILE_SUFFIX})",
+                                type=[portable.PROJECT_FILE_SUFFIX.lstrip(".")], key=f"assay.import.{where}")
+    if uploaded is None or not st.button("Import project", key=f"assay.import_go.{where}"):
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "incoming.assay"  # our name, never the user's
+        path.write_bytes(uploaded.getbuffer())
+        try:
+            project_id = portable.import_project(engine(), path)
+        except AssayError as exc:
+            show_error(exc)
+            return
+    _select_project(project_id)
+    st.toast("Project imported")
+    st.rerun()
+
+
+def _export_bytes(project_id: int) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        return portable.export_project(engine(), project_id, Path(tmp) / "project.assay").read_bytes()
+
+
 def _manage_project(project: store.Project) -> None:
-    with st.popover("Rename or delete", icon=":material/settings:", width="stretch"):
+    with st.popover("Manage project", icon=":material/settings:", width="stretch"):
+        st.download_button(
+            "Export project as a file", data=lambda: _export_bytes(project.id), on_click="ignore",
+            file_name=portable.export_file_name(project.name), mime="application/vnd.sqlite3",
+            icon=":material/download:", help="One SQLite file with the project's datasets, recipes, models "
+            "and reports; import it on another Assay.",
+        )
+        st.divider()
         with st.form("assay.rename_project", border=False):
             new_name = st.text_input("New name", value=project.name)
             if st.form_submit_button("Rename"):

@@ -30,6 +30,12 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(config()).get_current_head()
 
 
+def known_revisions() -> set[str | None]:
+    """Every revision this version of Assay can upgrade from (None: an empty database)."""
+    script = ScriptDirectory.from_config(config())
+    return {rev.revision for rev in script.walk_revisions()} | {None}
+
+
 def current_revision(engine: sa.Engine) -> str | None:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()

@@ -89,3 +89,24 @@ def test_kind_override_reloads_the_column(new_app, demo_project):
     assert not at.exception
     assert at.data_editor[0].value["kind"].tolist()[0] == "text"
     assert "set by you" in at.data_editor[0].value["reason"].tolist()[0]
+
+
+def test_import_a_project_file_from_the_sidebar(new_app, demo_project, tmp_path):
+    import pandas as pd
+
+    from core import portable
+
+    with store.write_session() as s:
+        source = store.create_project(s, "Shared").id
+        store.save_dataset(s, source, "sales", pd.DataFrame({"x": [1, 2]}))
+    data = portable.export_project(store.init_store(), source, tmp_path / "shared.assay").read_bytes()
+    at = new_app().run()
+    at.file_uploader(key="assay.import.sidebar").set_value(("shared.assay", data, "application/octet-stream")).run()
+    at.button(key="assay.import_go.sidebar").click().run()
+    assert not at.exception
+    with store.read_session() as s:
+        names = sorted(p.name for p in store.list_projects(s))
+    assert names == ["Demo", "Shared", "Shared (2)"]
+    at.file_uploader(key="assay.import.sidebar").set_value(("bad.assay", b"nope", "application/octet-stream")).run()
+    at.button(key="assay.import_go.sidebar").click().run()
+    assert any("not an SQLite database" in e.value for e in at.error)
