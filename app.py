@@ -6,6 +6,7 @@ from ui import shell
 
 st.set_page_config(page_title="Assay", page_icon=":material/science:", layout="wide")
 
+shell.check_binding()
 shell.engine()
 shell.reap_jobs()
 shell.project_sidebar()

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from core import store
+from core.config import settings
 from core.errors import AssayError
 
 __all__ = ["main", "build_parser"]
@@ -24,13 +25,24 @@ def _engine():
     return store.init_store()
 
 
+def cli_user() -> str | None:
+    """Who runs the command: in team mode (ASSAY_AUTH set) ASSAY_USER must say."""
+    config = settings()
+    if config.auth == "none":
+        return store.ANYONE
+    if not config.cli_user:
+        raise AssayError("Team mode is on (ASSAY_AUTH), so the command needs to know who you are.",
+                         hint="Set ASSAY_USER to your user name or e-mail.")
+    return config.cli_user
+
+
 def _project_by_name(session, name: str, *, create: bool = False) -> store.Project:
     key = store.name_key(name.strip())
-    for project in store.list_projects(session):
+    for project in store.list_projects(session, cli_user()):
         if project.name_key == key:
             return project
     if create:
-        project = store.create_project(session, name)
+        project = store.create_project(session, name, owner=cli_user())
         print(f"Created project {project.name!r}.", file=sys.stderr)
         return project
     raise AssayError(f"There is no project named {name!r}.", hint="See `assay projects` for the list.")
@@ -57,7 +69,7 @@ def resolve_dataset(session, spec: str, project: str | None) -> store.Dataset | 
 
 def _cmd_projects(args: argparse.Namespace) -> int:
     with store.read_session(_engine()) as s:
-        projects = store.list_projects(s)
+        projects = store.list_projects(s, cli_user())
         rows = [
             {"id": p.id, "name": p.name, "datasets": len(p.datasets),
              "created": p.created_at.isoformat(timespec="seconds")}
@@ -112,10 +124,10 @@ def _cmd_seed_demo(args: argparse.Namespace) -> int:
 
     engine = _engine()
     with store.read_session(engine) as s:
-        if store.list_projects(s):
+        if store.list_projects(s):  # any project at all, whoever owns it
             return 0
     with store.write_session(engine) as s:
-        project = store.create_project(s, "Demo")
+        project = store.create_project(s, "Demo", owner=cli_user())
         for key in ("penguins", "credit_scoring"):
             sample = samples.get_sample(key)
             loaded = ingest.load(samples.sample_path(key))
@@ -131,7 +143,7 @@ def _cmd_export_project(args: argparse.Namespace) -> int:
     with store.read_session(engine) as s:
         project = _project_by_name(s, args.project)
     out = args.out or Path(portable.export_file_name(project.name))
-    portable.export_project(engine, project.id, out)
+    portable.export_project(engine, project.id, out, user=cli_user())
     print(json.dumps({"project": project.name, "file": str(out), "bytes": out.stat().st_size}, ensure_ascii=False))
     return 0
 
@@ -140,7 +152,7 @@ def _cmd_import_project(args: argparse.Namespace) -> int:
     from core import portable
 
     engine = _engine()
-    project_id = portable.import_project(engine, args.file, name=args.name)
+    project_id = portable.import_project(engine, args.file, name=args.name, owner=cli_user())
     with store.read_session(engine) as s:
         project = store.get_project(s, project_id)
         print(json.dumps({"project": project.name, "id": project.id, "datasets": len(project.datasets)},

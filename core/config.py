@@ -6,6 +6,9 @@
 | ASSAY_DATABASE_URL    | sqlite:///$ASSAY_HOME/assay.db  | any SQLAlchemy URL (PostgreSQL too)  |
 | ASSAY_MAX_UPLOAD_MB   | 1024                            | files above this are refused unread  |
 | ASSAY_SQL_ROW_LIMIT   | 5000000                         | rows a SQL import may return         |
+| ASSAY_AUTH            | none                            | none, header (trusted reverse proxy) or oidc (Streamlit login) |
+| ASSAY_AUTH_HEADER     | X-Forwarded-User                | the header a trusted proxy sets      |
+| ASSAY_USER            |                                 | who runs the CLI in team mode        |
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ class Settings:
     database_url: str
     max_upload_mb: float
     sql_row_limit: int
+    auth: str = "none"
+    auth_header: str = "X-Forwarded-User"
+    cli_user: str | None = None
 
     @property
     def max_upload_bytes(self) -> int:
@@ -38,4 +44,17 @@ def settings() -> Settings:
         database_url=url,
         max_upload_mb=float(os.environ.get("ASSAY_MAX_UPLOAD_MB", "1024")),
         sql_row_limit=int(os.environ.get("ASSAY_SQL_ROW_LIMIT", "5000000")),
+        auth=_auth_mode(os.environ.get("ASSAY_AUTH", "none")),
+        auth_header=os.environ.get("ASSAY_AUTH_HEADER", "X-Forwarded-User"),
+        cli_user=os.environ.get("ASSAY_USER") or None,
     )
+
+
+AUTH_MODES = ("none", "header", "oidc")
+
+
+def _auth_mode(value: str) -> str:
+    mode = value.strip().lower()
+    if mode not in AUTH_MODES:
+        raise ValueError(f"ASSAY_AUTH must be one of {list(AUTH_MODES)}; got {value!r}.")
+    return mode

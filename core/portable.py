@@ -46,11 +46,13 @@ def _t(name: str) -> sa.Table:
 # --------------------------------------------------------------------------- export
 
 
-def export_project(engine: Engine, project_id: int, out_path: str | Path) -> Path:
-    """Write project ``project_id`` to ``out_path`` (a new SQLite file); return the path."""
+def export_project(engine: Engine, project_id: int, out_path: str | Path, *, user: str | None = None) -> Path:
+    """Write project ``project_id`` to ``out_path`` (a new SQLite file); return the path.
+
+    ``user`` (team mode) must be allowed to open the project."""
     out_path = Path(out_path)
     with store.read_session(engine) as s:
-        store.get_project(s, project_id)
+        store.get_project(s, project_id, user)
     tmp_dir = Path(tempfile.mkdtemp(prefix="assay-export-"))
     tmp = tmp_dir / "project.assay"
     try:
@@ -108,7 +110,7 @@ def _chunks(items: list, size: int) -> Iterable[list]:
 # --------------------------------------------------------------------------- import
 
 
-def import_project(engine: Engine, path: str | Path, *, name: str | None = None) -> int:
+def import_project(engine: Engine, path: str | Path, *, name: str | None = None, owner: str | None = None) -> int:
     """Validate the project file at ``path`` and add its project to the store.
 
     Returns the new project's id. The project keeps its name unless that is taken
@@ -132,7 +134,7 @@ def import_project(engine: Engine, path: str | Path, *, name: str | None = None)
         with incoming.connect() as conn:
             rows = _validated_rows(conn)
         store.forget_engine(url)
-        return _insert(engine, rows, name)
+        return _insert(engine, rows, name, owner)
     except sqlite3.DatabaseError as exc:
         raise InputError(f"The project file is damaged ({exc}).",
                          hint="Export the project again and copy the whole file.") from None
@@ -160,7 +162,7 @@ def _check_structure(copy: Path) -> None:
                              hint="Export the project again; the file was damaged on the way.")
         objects = conn.execute(
             "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").fetchall()
-    allowed_tables = set(_TABLES) | {"alembic_version", "job"}
+    allowed_tables = set(_TABLES) | {"alembic_version", "job", "project_member"}
     unexpected = [f"{kind} {name!r}" for kind, name in objects
                   if (kind == "table" and name not in allowed_tables) or kind in ("trigger", "view")]
     if unexpected:
@@ -225,18 +227,18 @@ def _validated_rows(conn: sa.Connection) -> dict[str, list[dict]]:
     return rows
 
 
-def _insert(engine: Engine, rows: dict[str, list[dict]], name: str | None) -> int:
+def _insert(engine: Engine, rows: dict[str, list[dict]], name: str | None, owner: str | None) -> int:
     project = rows["project"][0]
     with store.write_session(engine) as s:
         wanted = store.validate_name(name or project["name"], "Project")
-        taken = {p.name_key for p in store.list_projects(s)}
+        taken = {p.name_key for p in store.list_projects(s)}  # names are unique store-wide
         final, k = wanted, 2
         while store.name_key(final) in taken:
             if name:
                 raise store.ConflictError(f"A project named {name!r} already exists.", hint="Choose another name.")
             final = f"{wanted[: store.NAME_MAX - 6]} ({k})"
             k += 1
-        new = store.create_project(s, final, settings=project["settings"] or {})
+        new = store.create_project(s, final, settings=project["settings"] or {}, owner=owner)
         for blob in rows["blob"]:
             store.put_blob(s, bytes(blob["data"]))
         conn = s.connection()

@@ -45,7 +45,7 @@ from core.config import settings
 from core.errors import ConflictError, NotFoundError, StoreError, ValidationError
 
 __all__ = [
-    "Base", "Blob", "Project", "Dataset", "Recipe", "Job", "Run", "Model", "Report",
+    "Base", "Blob", "Project", "ProjectMember", "Dataset", "Recipe", "Job", "Run", "Model", "Report",
     "get_engine", "init_store", "read_session", "write_session",
     "create_project", "list_projects", "get_project", "rename_project", "delete_project",
     "touch_project", "put_blob", "get_blob", "frame_to_parquet", "parquet_to_frame",
@@ -106,7 +106,12 @@ class Project(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     opened_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     version: Mapped[int] = mapped_column(default=1)
+    # team mode: who owns the project (None: made without authentication)
+    owner: Mapped[str | None] = mapped_column(sa.String(200), default=None, index=True)
 
+    members: Mapped[list[ProjectMember]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="ProjectMember.user", lazy="selectin",
+    )
     datasets: Mapped[list[Dataset]] = relationship(
         back_populates="project", cascade="all, delete-orphan", passive_deletes=True,
         order_by="Dataset.id",
@@ -115,6 +120,18 @@ class Project(Base):
 
     def __repr__(self) -> str:
         return f"Project(id={self.id}, name={self.name!r})"
+
+
+class ProjectMember(Base):
+    """A user other than the owner who may open the project (team mode)."""
+
+    __tablename__ = "project_member"
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("project.id", ondelete="CASCADE"), primary_key=True)
+    user: Mapped[str] = mapped_column(sa.String(200), primary_key=True, index=True)
+    added_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"ProjectMember({self.project_id}, {self.user!r})"
 
 
 class Dataset(Base):
@@ -461,7 +478,10 @@ def validate_name(name: object, what: str = "Project") -> str:
 # --------------------------------------------------------------------------- projects
 
 
-def create_project(session: Session, name: str, *, settings: dict | None = None) -> Project:
+def create_project(
+    session: Session, name: str, *, settings: dict | None = None, owner: str | None = None
+) -> Project:
+    """Create a project; in team mode ``owner`` is the signed-in user."""
     cleaned = validate_name(name, "Project")
     key = name_key(cleaned)
     if session.scalar(sa.select(Project.id).where(Project.name_key == key)) is not None:
@@ -469,18 +489,35 @@ def create_project(session: Session, name: str, *, settings: dict | None = None)
             f"A project named {cleaned!r} already exists.",
             hint="Open it from the project list, or choose another name.",
         )
-    project = Project(name=cleaned, name_key=key, settings=settings or {}, opened_at=utcnow())
+    project = Project(name=cleaned, name_key=key, settings=settings or {}, opened_at=utcnow(), owner=owner)
     session.add(project)
     session.flush()
     return project
 
 
-def list_projects(session: Session) -> list[Project]:
-    return list(session.scalars(sa.select(Project).order_by(Project.name_key)))
+ANYONE = None  # the user when authentication is off: every project is visible
 
 
-def get_project(session: Session, project_id: int) -> Project:
+def _visible(user: str | None):
+    """SQL condition: projects ``user`` may see (all when authentication is off)."""
+    if user is ANYONE:
+        return sa.true()
+    member = sa.select(ProjectMember.project_id).where(ProjectMember.user == user)
+    return sa.or_(Project.owner == user, Project.id.in_(member))
+
+
+def list_projects(session: Session, user: str | None = ANYONE) -> list[Project]:
+    """Projects ``user`` may open (owner or member); all of them without authentication."""
+    return list(session.scalars(sa.select(Project).where(_visible(user)).order_by(Project.name_key)))
+
+
+def get_project(session: Session, project_id: int, user: str | None = ANYONE) -> Project:
+    """The project, if ``user`` may open it; otherwise it does not exist for them."""
     project = session.get(Project, project_id)
+    if project is not None and user is not ANYONE and not session.scalar(
+        sa.select(Project.id).where(Project.id == project_id, _visible(user))
+    ):
+        project = None
     if project is None:
         raise NotFoundError(
             f"Project {project_id} does not exist (it may have been deleted).",
@@ -489,8 +526,14 @@ def get_project(session: Session, project_id: int) -> Project:
     return project
 
 
-def rename_project(session: Session, project_id: int, new_name: str) -> Project:
-    project = get_project(session, project_id)
+def _owner_only(project: Project, by: str | None, what: str) -> None:
+    if by is not ANYONE and project.owner != by:
+        raise ConflictError(f"Only the project's owner can {what} it.", hint=f"Ask {project.owner!r}.")
+
+
+def rename_project(session: Session, project_id: int, new_name: str, *, by: str | None = ANYONE) -> Project:
+    project = get_project(session, project_id, by)
+    _owner_only(project, by, "rename")
     cleaned = validate_name(new_name, "Project")
     key = name_key(cleaned)
     clash = session.scalar(sa.select(Project.id).where(Project.name_key == key, Project.id != project_id))
@@ -503,8 +546,9 @@ def rename_project(session: Session, project_id: int, new_name: str) -> Project:
     return project
 
 
-def delete_project(session: Session, project_id: int) -> None:
-    project = get_project(session, project_id)
+def delete_project(session: Session, project_id: int, *, by: str | None = ANYONE) -> None:
+    project = get_project(session, project_id, by)
+    _owner_only(project, by, "delete")
     # Clear the dataset -> recipe pointers first: deleting recipes would otherwise
     # rewrite rows that are about to go.
     session.execute(
@@ -523,10 +567,32 @@ def touch_project(session: Session, project_id: int) -> None:
     )
 
 
-def last_opened_project(session: Session) -> Project | None:
+def last_opened_project(session: Session, user: str | None = ANYONE) -> Project | None:
     return session.scalar(
-        sa.select(Project).order_by(Project.opened_at.desc().nulls_last(), Project.id.desc()).limit(1)
+        sa.select(Project).where(_visible(user))
+        .order_by(Project.opened_at.desc().nulls_last(), Project.id.desc()).limit(1)
     )
+
+
+def add_member(session: Session, project_id: int, user: str, *, by: str | None = ANYONE) -> None:
+    """Let ``user`` open the project. Only its owner (or anyone, without authentication) may."""
+    project = get_project(session, project_id, by)
+    _owner_only(project, by, "add members to")
+    user = (user or "").strip()
+    if not user or len(user) > 200:
+        raise ValidationError("A member is a user name or e-mail of 1 to 200 characters.")
+    if user != project.owner and session.get(ProjectMember, (project_id, user)) is None:
+        session.add(ProjectMember(project_id=project_id, user=user))
+        session.flush()
+
+
+def remove_member(session: Session, project_id: int, user: str, *, by: str | None = ANYONE) -> None:
+    project = get_project(session, project_id, by)
+    _owner_only(project, by, "remove members from")
+    member = session.get(ProjectMember, (project_id, user))
+    if member is not None:
+        session.delete(member)
+        session.flush()
 
 
 # --------------------------------------------------------------------------- blobs

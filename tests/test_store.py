@@ -169,23 +169,6 @@ def test_a_read_only_database_gives_a_clear_error_and_keeps_its_data(tmp_path):
     store.dispose_engines()
 
 
-def test_upgrade_from_the_first_schema_keeps_data(tmp_path):
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = store.get_engine(url)
-    migrations.upgrade(engine, "0001")
-    with engine.begin() as conn:
-        now = store.utcnow().replace(tzinfo=None)
-        conn.execute(sa.text(
-            "INSERT INTO project (id, name, name_key, settings, created_at, updated_at, version) "
-            "VALUES (1, 'Old', 'old', '{}', :now, :now, 1)"), {"now": now})
-    store.dispose_engines()
-    engine = store.init_store(url)
-    assert migrations.current_revision(engine) == migrations.head_revision()
-    with store.read_session(engine) as s:
-        assert [p.name for p in store.list_projects(s)] == ["Old"]
-    store.dispose_engines()
-
-
 def test_recipe_versions_undo_redo_and_conflicts(any_engine):
     with store.write_session(any_engine) as s:
         p = store.create_project(s, "P").id

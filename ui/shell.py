@@ -69,6 +69,47 @@ def guard(page: st.navigation) -> None:
         )
 
 
+# --------------------------------------------------------------------------- users
+
+LOCAL_ADDRESSES = ("localhost", "127.0.0.1", "::1", "")
+
+
+def check_binding() -> None:
+    """Without authentication, refuse to serve anyone but this machine."""
+    address = str(st.get_option("server.address") or "")
+    if settings().auth == "none" and address not in LOCAL_ADDRESSES:
+        st.error(
+            f"Assay is listening on {address!r} without authentication, so anyone on the network could open "
+            "every project. It stopped here.",
+            icon=":material/lock:",
+        )
+        st.info("Bind to localhost (the default), or set ASSAY_AUTH=header behind a trusted proxy or "
+                "ASSAY_AUTH=oidc with Streamlit's login; see the README's Team mode section.")
+        st.stop()
+
+
+def current_user() -> str | None:
+    """The signed-in user in team mode; None when authentication is off."""
+    mode = settings().auth
+    if mode == "none":
+        return store.ANYONE
+    if mode == "header":
+        name = settings().auth_header
+        value = (st.context.headers.get(name) or "").strip()
+        if not value:
+            st.error(f"This Assay expects the signed-in user in the {name!r} header from its proxy, and none came.",
+                     icon=":material/lock:")
+            st.info("Open Assay through the company's sign-in proxy.")
+            st.stop()
+        return value[:200]
+    if not st.user.is_logged_in:
+        st.title("Assay")
+        st.info("Sign in to see your projects.")
+        st.button("Sign in", on_click=st.login, type="primary")
+        st.stop()
+    return str(st.user.get("email") or st.user.get("sub"))[:200]
+
+
 # --------------------------------------------------------------------------- projects
 
 
@@ -93,14 +134,15 @@ def _initial_project(projects: list[store.Project]) -> int | None:
     if wanted and wanted.isdigit() and int(wanted) in ids:
         return int(wanted)
     with store.read_session(engine()) as s:
-        last = store.last_opened_project(s)
+        last = store.last_opened_project(s, current_user())
     return last.id if last else None
 
 
 def project_sidebar() -> store.Project | None:
     """The sidebar's project picker; returns the current project (or None)."""
+    user = current_user()
     with store.read_session(engine()) as s:
-        projects = store.list_projects(s)
+        projects = store.list_projects(s, user)
     ids = [p.id for p in projects]
     current = current_project_id()
     if current not in ids:
@@ -108,6 +150,8 @@ def project_sidebar() -> store.Project | None:
         _select_project(current)
     with st.sidebar:
         st.markdown("### Project")
+        if user is not store.ANYONE:
+            st.caption(f"Signed in as {user}")
         if projects:
             names = {p.id: p.name for p in projects}
             chosen = st.selectbox(
@@ -134,7 +178,7 @@ def new_project_form(where: str) -> None:
             if st.form_submit_button("Create project", type="primary"):
                 try:
                     with store.write_session(engine()) as s:
-                        project_id = store.create_project(s, name).id
+                        project_id = store.create_project(s, name, owner=current_user()).id
                 except AssayError as exc:
                     show_error(exc)
                     return
@@ -152,7 +196,7 @@ def _import_project_form(where: str) -> None:
         path = Path(tmp) / "incoming.assay"  # our name, never the user's
         path.write_bytes(uploaded.getbuffer())
         try:
-            project_id = portable.import_project(engine(), path)
+            project_id = portable.import_project(engine(), path, owner=current_user())
         except AssayError as exc:
             show_error(exc)
             return
@@ -163,7 +207,8 @@ def _import_project_form(where: str) -> None:
 
 def _export_bytes(project_id: int) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
-        return portable.export_project(engine(), project_id, Path(tmp) / "project.assay").read_bytes()
+        return portable.export_project(engine(), project_id, Path(tmp) / "project.assay",
+                                       user=current_user()).read_bytes()
 
 
 def _manage_project(project: store.Project) -> None:
@@ -180,21 +225,48 @@ def _manage_project(project: store.Project) -> None:
             if st.form_submit_button("Rename"):
                 try:
                     with store.write_session(engine()) as s:
-                        store.rename_project(s, project.id, new_name)
+                        store.rename_project(s, project.id, new_name, by=current_user())
                 except AssayError as exc:
                     show_error(exc)
                 else:
                     st.rerun()
+        if current_user() is not store.ANYONE:
+            _members(project)
         st.divider()
         st.markdown("**Delete this project** and everything in it.")
         confirm = st.text_input("Type the project's name to confirm", key="assay.delete_confirm")
         if st.button("Delete project", type="primary", disabled=confirm.strip() != project.name,
                      key="assay.delete_project"):
-            with store.write_session(engine()) as s:
-                store.delete_project(s, project.id)
+            try:
+                with store.write_session(engine()) as s:
+                    store.delete_project(s, project.id, by=current_user())
+            except AssayError as exc:
+                show_error(exc)
+                return
             st.session_state.pop("assay.delete_confirm", None)
             _select_project(None)
             st.rerun()
+
+
+def _members(project: store.Project) -> None:
+    st.divider()
+    st.markdown(f"**Owner:** {project.owner or 'nobody (made before sign-in was on)'}")
+    members = [m.user for m in project.members]
+    st.caption("Members: " + (", ".join(members) if members else "none yet"))
+    with st.form("assay.members", border=False):
+        who = st.text_input("User to add or remove (as the sign-in shows them)")
+        add, remove = st.columns(2)
+        try:
+            if add.form_submit_button("Add member"):
+                with store.write_session(engine()) as s:
+                    store.add_member(s, project.id, who, by=current_user())
+                st.rerun()
+            if remove.form_submit_button("Remove member"):
+                with store.write_session(engine()) as s:
+                    store.remove_member(s, project.id, who.strip(), by=current_user())
+                st.rerun()
+        except AssayError as exc:
+            show_error(exc)
 
 
 def require_project() -> store.Project:
@@ -203,7 +275,7 @@ def require_project() -> store.Project:
     if project_id is not None:
         with store.read_session(engine()) as s:
             try:
-                return store.get_project(s, project_id)
+                return store.get_project(s, project_id, current_user())
             except AssayError:
                 pass
     st.info("Create a project to start: it keeps your data, recipes, models and reports together.")

@@ -110,3 +110,15 @@ def test_import_a_project_file_from_the_sidebar(new_app, demo_project, tmp_path)
     at.file_uploader(key="assay.import.sidebar").set_value(("bad.assay", b"nope", "application/octet-stream")).run()
     at.button(key="assay.import_go.sidebar").click().run()
     assert any("not an SQLite database" in e.value for e in at.error)
+
+
+def test_without_authentication_the_app_refuses_a_public_address(new_app):
+    from streamlit import config
+
+    config.set_option("server.address", "0.0.0.0")
+    try:
+        at = new_app().run()
+    finally:
+        config.set_option("server.address", "localhost")
+    assert any("without authentication" in e.value for e in at.error)
+    assert not at.title  # nothing of the app was drawn
