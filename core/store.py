@@ -790,11 +790,7 @@ def save_recipe(
     silently lost write. Redo history past the old head is dropped, as in any editor.
     """
     dataset = get_dataset(session, dataset_id)
-    if expected_head is not False and dataset.recipe_id != expected_head:
-        raise ConflictError(
-            "The recipe was changed by someone else while you were editing it; your step was not saved.",
-            hint="Reload the page to see their change, then add your step again.",
-        )
+    _check_head(dataset, expected_head)
     recipe = Recipe(
         dataset_id=dataset_id, parent_id=dataset.recipe_id, steps=steps,
         sha=jsonutil.canonical_sha(steps), note=note[:500],
@@ -806,9 +802,22 @@ def save_recipe(
     return recipe
 
 
-def undo_recipe(session: Session, dataset_id: int) -> Recipe | None:
-    """Move the head back one version; returns the new head (None = no steps)."""
+def _check_head(dataset: Dataset, expected_head: int | None | bool) -> None:
+    if expected_head is not False and dataset.recipe_id != expected_head:
+        raise ConflictError(
+            "The recipe was changed by someone else while you were editing it; your change was not saved.",
+            hint="The page now shows their version: check it, then make your change again.",
+        )
+
+
+def undo_recipe(session: Session, dataset_id: int, *, expected_head: int | None | bool = False) -> Recipe | None:
+    """Move the head back one version; returns the new head (None = no steps).
+
+    ``expected_head`` works as in :func:`save_recipe`: undoing someone else's fresh
+    change by accident becomes a :class:`ConflictError`.
+    """
     dataset = get_dataset(session, dataset_id)
+    _check_head(dataset, expected_head)
     if dataset.recipe_id is None:
         raise ValidationError("There is nothing to undo.")
     current = session.get(Recipe, dataset.recipe_id)
@@ -817,20 +826,27 @@ def undo_recipe(session: Session, dataset_id: int) -> Recipe | None:
     return session.get(Recipe, current.parent_id) if current.parent_id else None
 
 
-def redo_recipe(session: Session, dataset_id: int) -> Recipe:
-    """Move the head forward to the newest version made from it."""
+def redo_recipe(session: Session, dataset_id: int, *, expected_head: int | None | bool = False) -> Recipe:
+    """Move the head forward to the newest version made from it (``expected_head`` as above)."""
     dataset = get_dataset(session, dataset_id)
-    child = session.scalar(
-        sa.select(Recipe)
-        .where(Recipe.dataset_id == dataset_id,
-               Recipe.parent_id.is_(None) if dataset.recipe_id is None else Recipe.parent_id == dataset.recipe_id)
-        .order_by(Recipe.id.desc()).limit(1)
-    )
+    _check_head(dataset, expected_head)
+    child = redo_target(session, dataset_id)
     if child is None:
         raise ValidationError("There is nothing to redo.")
     dataset.recipe_id = child.id
     session.flush()
     return child
+
+
+def redo_target(session: Session, dataset_id: int) -> Recipe | None:
+    """The version redo would move to (the newest made from the head), or None."""
+    dataset = get_dataset(session, dataset_id)
+    return session.scalar(
+        sa.select(Recipe)
+        .where(Recipe.dataset_id == dataset_id,
+               Recipe.parent_id.is_(None) if dataset.recipe_id is None else Recipe.parent_id == dataset.recipe_id)
+        .order_by(Recipe.id.desc()).limit(1)
+    )
 
 
 def can_redo(session: Session, dataset_id: int) -> bool:

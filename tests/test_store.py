@@ -197,3 +197,27 @@ def test_recipe_versions_undo_redo_and_conflicts(any_engine):
         with pytest.raises(ValidationError, match="nothing to redo"):
             store.redo_recipe(s, d)
     assert v3 not in (v1, v2)
+
+
+def test_undo_and_redo_refuse_to_move_a_head_someone_else_moved(any_engine):
+    with store.write_session(any_engine) as s:
+        p = store.create_project(s, "P").id
+        d = store.save_dataset(s, p, "data", pd.DataFrame({"a": [1]})).id
+    with store.write_session(any_engine) as s:
+        v1 = store.save_recipe(s, d, {"clean": [1]}, expected_head=None, note="add 1").id
+    with store.write_session(any_engine) as s:  # someone else adds a step
+        v2 = store.save_recipe(s, d, {"clean": [1, 2]}, expected_head=v1, note="add 2").id
+    with pytest.raises(ConflictError, match="changed by someone else"):
+        with store.write_session(any_engine) as s:  # undo from a screen still showing v1
+            store.undo_recipe(s, d, expected_head=v1)
+    with store.read_session(any_engine) as s:
+        assert store.head_recipe(s, d).id == v2, "their step is not lost"
+    with store.write_session(any_engine) as s:
+        assert store.undo_recipe(s, d, expected_head=v2).id == v1
+        assert store.redo_target(s, d).note == "add 2"
+    with pytest.raises(ConflictError):
+        with store.write_session(any_engine) as s:
+            store.redo_recipe(s, d, expected_head=v2)
+    with store.write_session(any_engine) as s:
+        assert store.redo_recipe(s, d, expected_head=v1).id == v2
+        assert store.redo_target(s, d) is None

@@ -4,7 +4,18 @@ Cleaning steps (``stage = "clean"``) and feature steps (``stage = "feature"``)
 share one protocol (``core.steps.base.Step``) and one recipe JSON format.
 """
 
-from core.steps import columns  # noqa: F401  (registers the steps)
+from core.steps import (  # noqa: F401  (each module registers its steps)
+    cast,
+    columns,
+    dates,
+    filter,
+    impute,
+    outliers,
+    rows,
+    split,
+    text,
+    values,
+)
 from core.steps.base import STEPS, FitContext, Step, register, step_from_dict
 
 __all__ = ["STEPS", "FitContext", "Step", "register", "step_from_dict"]

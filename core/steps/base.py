@@ -221,8 +221,8 @@ class Step:
         owner = type(self).__name__
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, list):  # JSON gives lists; keep steps hashable
-                object.__setattr__(self, f.name, tuple(value))
+            if isinstance(value, (list, tuple)):  # JSON gives lists; keep steps hashable
+                object.__setattr__(self, f.name, _freeze(value))
                 value = getattr(self, f.name)
             constraint = self.constraints.get(f.name)
             if constraint is not None:
@@ -292,6 +292,13 @@ class Step:
                 f"{cls.__name__} needs the parameter {missing[0]!r}." if missing else f"{cls.__name__}: {exc}",
                 hint=f"Its parameters are {sorted(known)}.",
             ) from None
+
+
+def _freeze(value: Any) -> Any:
+    """Lists (also nested ones, e.g. pairs of values) become tuples."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
 
 
 def _plain(value: Any) -> Any:
