@@ -13,5 +13,6 @@ shell.project_sidebar()
 
 pages = [
     st.Page("pages/upload.py", title="Data", icon=":material/upload_file:", default=True),
+    st.Page("pages/clean.py", title="Clean", icon=":material/cleaning_services:"),
 ]
 shell.guard(st.navigation(pages))

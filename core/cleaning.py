@@ -10,7 +10,7 @@ second per column) and returned as plain data; the page only draws it.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -56,6 +56,10 @@ class Preview:
         return self.rows_before - self.rows_after
 
     @property
+    def columns_after(self) -> int:
+        return sum(c.change != "removed" for c in self.columns)
+
+    @property
     def changed(self) -> list[ColumnChange]:
         return [c for c in self.columns if c.change != "unchanged"]
 
@@ -65,8 +69,20 @@ class Preview:
         return [c for c in self.columns if c.became_missing > CONFIRM_SHARE * c.present_before]
 
     def summary_table(self) -> pd.DataFrame:
-        rows = [asdict(c) | {"examples": ", ".join(map(str, c.examples))} for c in self.changed]
-        return pd.DataFrame(rows, columns=[f for f in ColumnChange.__dataclass_fields__])
+        """One row per changed column, for people: what changed, missing before → after."""
+        def what(c: ColumnChange) -> str:
+            return {"added": f"added ({c.dtype_after})", "removed": "removed",
+                    "type": f"type {c.dtype_before} → {c.dtype_after}"}.get(c.change, "values")
+
+        return pd.DataFrame({
+            "column": [c.column for c in self.changed],
+            "change": [what(c) for c in self.changed],
+            "missing": [f"{c.missing_before:,} → {c.missing_after:,}" if c.change not in ("added", "removed")
+                        else "" for c in self.changed],
+            "cells changed": [c.cells_changed for c in self.changed],
+            "values lost": [c.became_missing for c in self.changed],
+            "for example": [", ".join(map(str, c.examples)) for c in self.changed],
+        })
 
 
 def _changed_cells(before: pd.Series, after: pd.Series) -> np.ndarray:

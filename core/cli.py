@@ -168,6 +168,44 @@ def _cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_clean(args: argparse.Namespace) -> int:
+    """Replay a cleaning recipe on a dataset (or a file) and write the cleaned table."""
+    from core import export, ingest
+    from core.recipe import Recipe
+
+    stored = None
+    if Path(args.dataset).is_file():  # read it as the app would store it (Parquet round trip)
+        raw = store.parquet_to_frame(store.frame_to_parquet(ingest.load(args.dataset).frame))
+    else:
+        with store.read_session(_engine()) as s:
+            dataset = resolve_dataset(s, args.dataset, args.project)
+            raw = store.read_dataset_frame(s, dataset)
+            head = store.head_recipe(s, dataset.id)
+            stored = Recipe.from_dict(head.steps) if head is not None else Recipe()
+    if args.recipe is not None:
+        try:
+            text = args.recipe.read_bytes()
+        except OSError as exc:
+            raise AssayError(f"Cannot read the recipe {str(args.recipe)!r}: {exc.strerror}.",
+                             hint="Check the path.") from None
+        recipe = Recipe.from_json(text)
+    elif stored is None:
+        raise AssayError("A file has no stored recipe.", hint="Give one with --recipe recipe.json.")
+    else:
+        recipe = stored
+    cleaned, states = recipe.apply_clean(raw)
+    export.write_table(cleaned, args.out)
+    if args.script is not None:
+        source = args.snapshot.name if args.snapshot is not None else "raw.parquet"
+        args.script.write_text(recipe.to_code(states, source=source, title=f"Cleaning recipe for {args.dataset}"),
+                               encoding="utf-8")
+    if args.snapshot is not None:
+        args.snapshot.write_bytes(store.frame_to_parquet(raw))
+    print(json.dumps({"rows_in": len(raw), "rows_out": len(cleaned), "columns": cleaned.shape[1],
+                      "steps": len(recipe.clean), "out": str(args.out)}, ensure_ascii=False))
+    return 0
+
+
 def _cmd_worker(args: argparse.Namespace) -> int:
     from core import worker
 
@@ -223,6 +261,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backup", help="copy the whole SQLite store with SQLite's backup API")
     p.add_argument("out", type=Path)
     p.set_defaults(func=_cmd_backup)
+
+    p = sub.add_parser("clean", help="replay a cleaning recipe and write the cleaned table")
+    p.add_argument("dataset", metavar="DATASET_OR_FILE", help="PROJECT/DATASET, a dataset with --project, or a file")
+    p.add_argument("--project", help="the project of DATASET")
+    p.add_argument("--recipe", type=Path, help="recipe JSON (default: the dataset's stored recipe)")
+    p.add_argument("--out", type=Path, required=True, help="cleaned table: .parquet, .csv or .xlsx")
+    p.add_argument("--script", type=Path, help="also write the recipe as a Python script")
+    p.add_argument("--snapshot", type=Path, help="also write the raw table as Parquet (what the script reads)")
+    p.set_defaults(func=_cmd_clean)
 
     p = sub.add_parser("worker", help="run queued jobs from the store until stopped")
     p.add_argument("--kinds", default="", help="comma-separated job kinds to take")

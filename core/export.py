@@ -32,7 +32,10 @@ MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet",
 
 def _safe_text(values: pd.Series) -> pd.Series:
     """Text values starting like a formula get an apostrophe; other values stay as they are."""
-    risky = values.str.startswith(FORMULA_PREFIXES, na=False).to_numpy(dtype=bool, na_value=False)
+    try:
+        risky = values.str.startswith(FORMULA_PREFIXES, na=False).to_numpy(dtype=bool, na_value=False)
+    except AttributeError:  # no text at all (e.g. categories that are numbers)
+        return values
     if not risky.any():
         return values
     out = values.to_numpy(dtype=object, copy=True)

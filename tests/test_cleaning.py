@@ -48,7 +48,7 @@ def test_preview_of_a_split_counts_new_and_removed_cells(messy):
 def test_preview_of_an_impute_counts_cells(messy):
     p = preview(messy, step_from_dict({"kind": "impute", "columns": ["amount"], "strategy": "median"}))
     assert p.cells_changed == 3 and p.rows_changed == 3 and p.needs_confirmation == []
-    assert p.summary_table()["missing_after"].tolist() == [0]
+    assert p.summary_table().iloc[0].tolist() == ["amount", "values", "3 → 0", 3, 0, ""]
 
 
 def test_preview_names_the_step_number_in_errors(messy):

@@ -52,17 +52,41 @@ def recipe_of(dataset: store.Dataset):
 
 
 @st.cache_resource(max_entries=4, show_spinner="Applying the recipe...")
-def _cleaned(blob_sha: str, recipe_json: str) -> pd.DataFrame:
+def _cleaned(blob_sha: str, clean_json: str) -> tuple[pd.DataFrame, tuple[dict, ...]]:
     from core.recipe import Recipe
 
-    recipe = Recipe.from_json(recipe_json)
-    return recipe.apply_clean(_frame_by_blob(blob_sha))[0]
+    frame, states = Recipe.from_json(clean_json).apply_clean(_frame_by_blob(blob_sha))
+    return frame, tuple(states)
+
+
+def frame_by_key(blob_sha: str, clean_json: str) -> pd.DataFrame:
+    """The cleaned table for a blob and a clean-only recipe JSON ("" = the raw table)."""
+    return _cleaned(blob_sha, clean_json)[0] if clean_json else _frame_by_blob(blob_sha)
+
+
+def clean_key(recipe) -> str:
+    """The cache key of a recipe's cleaning steps ("" when there are none)."""
+    from core.recipe import Recipe
+
+    return Recipe(clean=recipe.clean).to_json(indent=None) if recipe.clean else ""
+
+
+def cleaned(dataset: store.Dataset, recipe=None) -> tuple[pd.DataFrame, tuple[dict, ...]]:
+    """Raw table + the cleaning steps of ``recipe`` (default: the stored one), and what the
+    steps learned. Cached by (blob, cleaning steps): never recomputed on a rerun, and not
+    when only feature steps change. Shared between sessions: never modify the frame."""
+    recipe = recipe_of(dataset) if recipe is None else recipe
+    if not recipe.clean:
+        return dataset_frame(dataset), ()
+    return _cleaned(dataset.blob_sha, clean_key(recipe))
 
 
 def cleaned_frame(dataset: store.Dataset) -> pd.DataFrame:
-    """Raw table + the cleaning steps of its recipe; cached by (blob, recipe), never recomputed
-    on a rerun. Shared between sessions: never modify it."""
-    recipe = recipe_of(dataset)
-    if not recipe.clean:
-        return dataset_frame(dataset)
-    return _cleaned(dataset.blob_sha, recipe.to_json(indent=None))
+    """Raw table + the cleaning steps of its recipe (see :func:`cleaned`). Never modify it."""
+    return cleaned(dataset)[0]
+
+
+def raw_snapshot(blob_sha: str) -> bytes:
+    """The dataset's raw table as stored (Parquet bytes): what exported scripts read."""
+    with store.read_session(engine()) as s:
+        return store.get_blob(s, blob_sha)
