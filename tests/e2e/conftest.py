@@ -82,12 +82,22 @@ def browser():
         if os.environ.get("ASSAY_REQUIRE_BROWSER") == "1":
             pytest.fail("ASSAY_REQUIRE_BROWSER=1 but chromium is not installed (apt-get install chromium)")
         pytest.skip("browser tests need Debian's chromium: apt-get install -y chromium")
+    if _SHARED:  # tests/robustness re-imports this fixture: a second sync_playwright would fail
+        _SHARED[1] += 1
+        yield _SHARED[0]
+        _SHARED[1] -= 1
+        return
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, args=FLAGS)
+        _SHARED[:] = [browser, 1]
         yield browser
+        _SHARED.clear()
         browser.close()
+
+
+_SHARED: list = []  # [browser, users] while a session browser is running
 
 
 @pytest.fixture
@@ -95,6 +105,9 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(30_000)
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)  # assertions wait as long as actions (2 busy cores)
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.dialogs = dialogs  # any alert() means user data ran as script

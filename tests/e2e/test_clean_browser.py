@@ -15,9 +15,17 @@ pytestmark = pytest.mark.e2e
 
 
 def _choose(page, label: str, option: str) -> None:
-    page.get_by_label(label, exact=True).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_for_app(page)
+    """Pick ``option`` in a select box (a rerun that is still drawing can close the list: retry)."""
+    choice = page.get_by_role("option", name=option, exact=True)
+    for _ in range(5):
+        page.get_by_label(label, exact=True).first.click()
+        try:
+            expect(choice).to_be_visible(timeout=5_000)
+            break
+        except AssertionError:
+            page.keyboard.press("Escape")
+    choice.click()
+    expect(page.get_by_label(label, exact=True).first).to_have_value(option)
 
 
 def test_add_two_steps_undo_one_and_download_the_cleaned_csv(app_server, page):
@@ -40,8 +48,8 @@ def test_add_two_steps_undo_one_and_download_the_cleaned_csv(app_server, page):
     page.keyboard.press("Escape")
     expect(page.get_by_text("Drop 'year'").first).to_be_visible()
     page.get_by_role("button", name="Add step").click()
-    wait_for_app(page)
     expect(page.get_by_text("1. Drop 'year'")).to_be_visible()
+    wait_for_app(page)
 
     # step 2: fill the missing amount with the median
     _choose(page, "Step", "Fill missing values")
