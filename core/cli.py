@@ -271,6 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--snapshot", type=Path, help="also write the raw table as Parquet (what the script reads)")
     p.set_defaults(func=_cmd_clean)
 
+    from core import drift_cli
+
+    drift_cli.add_parser(sub)
+
     p = sub.add_parser("worker", help="run queued jobs from the store until stopped")
     p.add_argument("--kinds", default="", help="comma-separated job kinds to take")
     p.add_argument("--idle-exit", type=float, default=0.0, help="stop after this many idle seconds")

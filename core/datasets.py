@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from core import store
 from core.ingest import Loaded
 
-__all__ = ["save_loaded", "default_name", "unique_name", "load_frame"]
+__all__ = ["save_loaded", "default_name", "unique_name", "load_frame", "load_cleaned"]
 
 
 def default_name(file_name: str) -> str:
@@ -55,3 +55,16 @@ def load_frame(engine: sa.Engine, dataset_id: int, project_id: int | None = None
     with store.read_session(engine) as s:
         dataset = store.get_dataset(s, dataset_id, project_id)
         return store.read_dataset_frame(s, dataset)
+
+
+def load_cleaned(session: Session, dataset: store.Dataset) -> tuple[pd.DataFrame, str]:
+    """The dataset's raw table with its recipe's cleaning steps applied, and that recipe's sha
+    (empty when there are no steps): the table the pages show, for headless callers."""
+    from core.recipe import Recipe
+
+    frame = store.read_dataset_frame(session, dataset)
+    head = store.head_recipe(session, dataset.id)
+    recipe = Recipe.from_dict(head.steps) if head is not None else Recipe()
+    if not recipe.clean:
+        return frame, ""
+    return recipe.apply_clean(frame)[0], head.sha

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import (
     DeclarativeBase,
+    defer,
     Mapped,
     Session,
     mapped_column,
@@ -51,6 +52,7 @@ __all__ = [
     "touch_project", "put_blob", "get_blob", "frame_to_parquet", "parquet_to_frame",
     "save_dataset", "list_datasets", "get_dataset", "read_dataset_frame", "set_roles",
     "rename_dataset", "delete_dataset", "gc_blobs", "validate_name",
+    "save_report", "find_report", "list_reports", "get_report", "delete_report",
 ]
 
 ROLES = ("target", "time", "id", "group")
@@ -853,3 +855,63 @@ def can_redo(session: Session, dataset_id: int) -> bool:
     dataset = get_dataset(session, dataset_id)
     parent = Recipe.parent_id.is_(None) if dataset.recipe_id is None else Recipe.parent_id == dataset.recipe_id
     return session.scalar(sa.select(Recipe.id).where(Recipe.dataset_id == dataset_id, parent).limit(1)) is not None
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def save_report(
+    session: Session,
+    project_id: int,
+    *,
+    kind: str,
+    key: str = "",
+    title: str = "",
+    data: dict | None = None,
+    blob: bytes | None = None,
+    dataset_id: int | None = None,
+    model_id: int | None = None,
+) -> Report:
+    """Store a computed result: small JSON in ``data``, large bytes (HTML) as a blob."""
+    get_project(session, project_id)
+    if dataset_id is not None:
+        get_dataset(session, dataset_id, project_id)
+    report = Report(
+        project_id=project_id, dataset_id=dataset_id, model_id=model_id, kind=kind[:40], key=key[:200],
+        title=title[:500], data=jsonutil.to_jsonable(data) if data is not None else None,
+        blob_sha=put_blob(session, blob) if blob is not None else None,
+    )
+    session.add(report)
+    session.flush()
+    return report
+
+
+def find_report(session: Session, project_id: int, kind: str, key: str) -> Report | None:
+    """The newest report of ``kind`` computed from ``key`` (None: compute it)."""
+    return session.scalar(
+        sa.select(Report).where(Report.project_id == project_id, Report.kind == kind, Report.key == key)
+        .order_by(Report.id.desc()).limit(1)
+    )
+
+
+def list_reports(session: Session, project_id: int, kind: str | None = None) -> list[Report]:
+    """The project's reports, newest first, without their ``data`` (read one with :func:`get_report`)."""
+    query = sa.select(Report).options(defer(Report.data)).where(Report.project_id == project_id)
+    if kind is not None:
+        query = query.where(Report.kind == kind)
+    return list(session.scalars(query.order_by(Report.id.desc())))
+
+
+def get_report(session: Session, report_id: int, project_id: int | None = None) -> Report:
+    report = session.get(Report, report_id)
+    if report is None or (project_id is not None and report.project_id != project_id):
+        raise NotFoundError(f"Report {report_id} does not exist in this project.",
+                            hint="It may have been deleted; pick another report or compute it again.")
+    report.data  # noqa: B018 - load it now (list_reports defers it), so it is there after the session
+    return report
+
+
+def delete_report(session: Session, report_id: int, project_id: int | None = None) -> None:
+    session.delete(get_report(session, report_id, project_id))
+    session.flush()
+    gc_blobs(session)
