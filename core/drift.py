@@ -32,7 +32,7 @@ from core.errors import InputError, ValidationError, param_error
 from core.schema import Kind, coerce, infer_column
 
 __all__ = ["DriftConfig", "ColumnDrift", "SchemaDiff", "DomainResult", "DriftResult", "compare", "split_by",
-           "STATUSES", "RESULT_FORMAT"]
+           "compare_series", "judge", "format_number", "STATUSES", "RESULT_FORMAT"]
 
 RESULT_FORMAT = "assay.drift"
 RESULT_VERSION = 1
@@ -146,7 +146,7 @@ class SchemaDiff:
         for r in self.ranges:
             if r["outside"] >= 0.01:
                 out.append(f"Column {r['column']!r}: {r['outside']:.1%} of current values lie outside the reference "
-                           f"range {_fmt(r['reference'][0])} … {_fmt(r['reference'][1])}.")
+                           f"range {format_number(r['reference'][0])} … {format_number(r['reference'][1])}.")
         return out
 
 
@@ -177,6 +177,11 @@ class DriftResult:
 
     def column(self, name: str) -> ColumnDrift:
         return next(c for c in self.columns if c.name == name)
+
+    @property
+    def predictions(self) -> list[ColumnDrift]:
+        """The model's predictions compared like columns (empty without a model)."""
+        return [ColumnDrift(**p) for p in (self.model or {}).get("predictions", [])]
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -211,13 +216,18 @@ def compare(
     current_name: str = "current",
     kinds: dict[str, str] | None = None,
     exclude: Iterable[str] = (),
+    model=None,
     progress: Callable[[float, str], None] | None = None,
 ) -> DriftResult:
     """Compare ``current`` with ``reference``, column by column and as a whole.
 
     ``kinds`` overrides the reference's inferred column kinds (e.g. a dataset's
     saved schema); ``exclude`` names columns to leave out (e.g. the column a time
-    slice was cut on).
+    slice was cut on). ``model`` is a :class:`core.bundle.ModelBundle` (anything with
+    its ``task``, ``target``, ``classes``, ``input_schema``, ``predict`` and
+    ``feature_importance``); with it the result has a ``model`` section: prediction
+    drift, performance drift when the current table has the target, and columns
+    ranked by the model's importance (see :mod:`core.drift_model`).
 
     >>> frame = pd.DataFrame({"x": np.arange(200.0) % 17, "c": list("aabb") * 50})
     >>> compare(frame.iloc[::2], frame.iloc[1::2]).status
@@ -245,18 +255,22 @@ def compare(
         columns.append(column)
         if pair is not None:
             prepared[name] = pair
-    _adjust_p_values(columns)
-    for column in columns:
-        _judge(column, config)
+    judge(columns, config)
 
     progress(0.6, "Training the domain classifier")
     domain = domain_classifier(prepared, config)
+    model_section = None
+    if model is not None:
+        progress(0.85, "Scoring both tables with the model")
+        from core.drift_model import model_drift
+
+        model_section = model_drift(model, reference, current, columns, config)
     progress(1.0, "Done")
     result = DriftResult(
         status="stable", headline="",
         reference={"name": reference_name, "rows": len(reference), "columns": reference.shape[1]},
         current={"name": current_name, "rows": len(current), "columns": current.shape[1]},
-        config=config.to_dict(), schema=schema, columns=columns, domain=domain,
+        config=config.to_dict(), schema=schema, columns=columns, domain=domain, model=model_section,
         created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     )
     result.status, result.headline = _verdict(result)
@@ -424,12 +438,20 @@ def _date_range(ref: pd.Series, cur: pd.Series, name: str, schema: SchemaDiff) -
                           "outside": outside})
 
 
-def _adjust_p_values(columns: list[ColumnDrift]) -> None:
-    """One Benjamini-Hochberg family: every distribution test and every missing-share test."""
+def compare_series(ref: pd.Series, cur: pd.Series, name: str, config: DriftConfig,
+                   kind: str | None = None) -> ColumnDrift:
+    """One column's tests and effect sizes, not judged yet (see :func:`judge`)."""
+    return _compare_column(ref, cur, name, kind, config, SchemaDiff())[0]
+
+
+def judge(columns: list[ColumnDrift], config: DriftConfig) -> None:
+    """Benjamini-Hochberg over the family of ``columns`` (every distribution test and every
+    missing-share test), then each column's status and reasons."""
     raw = [c.p_value for c in columns] + [c.missing_p for c in columns]
     adjusted = drift_stats.benjamini_hochberg(raw)
     for i, c in enumerate(columns):
         c.p_adjusted, c.missing_p_adjusted = adjusted[i], adjusted[len(columns) + i]
+        _judge(c, config)
 
 
 def _level(values: list[tuple[float | None, float, float]]) -> str:
@@ -476,7 +498,7 @@ def _effect_text(c: ColumnDrift) -> str:
     p_text = "p < 0.001" if p is not None and p < 0.001 else f"p = {p:.3f}"
     if c.test == "numeric":
         med_r, med_c = c.details["ref"]["median"], c.details["cur"]["median"]
-        return (f"median {_fmt(med_r)} → {_fmt(med_c)}; Wasserstein {c.wasserstein:.2f} std, "
+        return (f"median {format_number(med_r)} → {format_number(med_c)}; Wasserstein {c.wasserstein:.2f} std, "
                 f"PSI {c.psi:.2f}, KS {p_text}")
     bars = c.details["bars"]
     moved = max(zip(bars["labels"], bars["ref"], bars["cur"]), key=lambda t: abs(t[2] - t[1]))
@@ -484,7 +506,8 @@ def _effect_text(c: ColumnDrift) -> str:
             f"chi-squared {p_text}")
 
 
-def _fmt(value) -> str:
+def format_number(value) -> str:
+    """A number as people read it: ``4,870``, ``0.9134``, ``12,345,678``."""
     if isinstance(value, (int, float)) and math.isfinite(value):
         return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
     return str(value)
@@ -514,28 +537,28 @@ def _verdict(r: DriftResult) -> tuple[str, str]:
     elif d.auc is not None:
         domain_text = f" A classifier cannot tell the rows apart (ROC-AUC {d.auc:.2f})."
     schema_break = bool(r.schema.removed or r.schema.type_changes)
+    model_text = f" {r.model['summary']}" if r.model and r.model.get("summary") else ""
     if drifted or d.status == "drift" or model_status == "drift":
+        status = "drift"
         if drifted:
             text = f"Drift: {len(drifted)} of {len(tested)} columns drifted ({_names(drifted)})."
-        else:
+        elif d.status == "drift":
             text = "Drift: no single column moved enough, but the rows as a whole differ."
-        status = "drift"
+        else:
+            text = "Drift: the model is affected."
+        if schema_break:
+            model_text += f" The schema changed too ({_schema_summary(r.schema)})."
     elif warned or d.status == "warning" or schema_break or model_status == "warning":
+        status = "warning"
         what = f"{len(warned)} of {len(tested)} columns changed a little ({_names(warned)})" if warned \
             else f"the schema changed ({_schema_summary(r.schema)})" if schema_break \
+            else "the model's view changed a little" if model_status == "warning" \
             else "the rows differ a little as a whole"
         text = f"Warning: no material drift, but {what}."
-        status = "warning"
     else:
-        text = (f"No drift: none of the {len(tested)} compared columns changed materially"
-                + ("." if d.auc is None else ", and a classifier cannot tell the tables apart"
-                   f" (ROC-AUC {d.auc:.2f})."))
-        return "stable", text
-    if r.model and r.model.get("summary"):
-        text += " " + r.model["summary"]
-    if status == "drift" and schema_break:
-        text += f" The schema changed too ({_schema_summary(r.schema)})."
-    return status, text + domain_text
+        status = "stable"
+        text = f"No drift: none of the {len(tested)} compared columns changed materially."
+    return status, text + model_text + domain_text
 
 
 def _plural(n: int, word: str, words: str) -> str:

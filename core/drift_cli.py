@@ -1,7 +1,8 @@
 """``assay drift``: compare two tables (or two time slices of one) and gate a pipeline on the verdict.
 
 Exit codes: 0 no drift (or only warnings, unless ``--fail-on warning``), 1 drift
-detected, 2 a user error (a bad path, an unknown dataset, a bad cut).
+detected (in the data, or in the model's predictions or performance with
+``--model``), 2 a user error (a bad path, an unknown dataset, a bad cut).
 """
 
 from __future__ import annotations
@@ -27,11 +28,14 @@ def add_parser(sub) -> None:
                     "applied). With --cut, REFERENCE is cut in two at a date or number instead. Exit codes: "
                     "0 no drift, 1 drift detected, 2 a user error.",
     )
-    p.add_argument("reference", help="file path or PROJECT/DATASET")
+    p.add_argument("reference", help="file path or PROJECT/DATASET, or @model: the model's training rows")
     p.add_argument("current", nargs="?", help="file path or PROJECT/DATASET (omit with --cut)")
     p.add_argument("--cut", metavar="COLUMN=VALUE",
                    help="compare REFERENCE's rows before VALUE in COLUMN with the rows from VALUE on")
     p.add_argument("--project", help="project of dataset names given without PROJECT/")
+    p.add_argument("--model", metavar="BUNDLE",
+                   help="a model bundle (.zip saved by Assay) or PROJECT/MODEL_ID: adds prediction drift, "
+                        "performance drift when CURRENT has the target, and columns ranked by importance")
     p.add_argument("--out", type=Path, help="write the result as JSON here")
     p.add_argument("--html", type=Path, help="write a standalone HTML report here")
     p.add_argument("--exclude", action="append", default=[], metavar="COLUMN", help="leave a column out")
@@ -55,6 +59,29 @@ def _side(session, spec: str, project: str | None):
     return frame, dataset.name, dataset, {"blob": dataset.blob_sha, "recipe": recipe_sha}
 
 
+def _model(session, spec: str, project: str | None):
+    """(bundle, its key, its stored model id or None) from a bundle file or PROJECT/MODEL_ID."""
+    import hashlib
+
+    from core.bundle import ModelBundle
+    from core.drift_model import load_bundle
+
+    path = Path(spec)
+    if path.is_file():
+        data = path.read_bytes()
+        return ModelBundle.from_bytes(data), {"model": hashlib.sha256(data).hexdigest()}, None
+    project_name, _, model_id = spec.rpartition("/")
+    project_name = project_name or project
+    if not model_id.isdigit() or not project_name:
+        raise InputError(f"--model {spec!r} is neither a bundle file nor PROJECT/MODEL_ID.",
+                         hint="Give the .zip a model was saved as, or the project and the model's number.")
+    from core.cli import _project_by_name
+
+    project_id = _project_by_name(session, project_name).id
+    bundle = load_bundle(session, int(model_id), project_id)
+    return bundle, {"model": int(model_id)}, int(model_id)
+
+
 def run(args: argparse.Namespace) -> int:
     if (args.current is None) == (args.cut is None):
         raise InputError("Give either CURRENT or --cut COLUMN=VALUE (not both, not neither).",
@@ -62,7 +89,13 @@ def run(args: argparse.Namespace) -> int:
     config = drift.DriftConfig(seed=args.seed)
     exclude = list(args.exclude)
     with store.read_session(store.init_store()) as s:
-        ref, ref_name, dataset, ref_key = _side(s, args.reference, args.project)
+        bundle, model_key, model_id = _model(s, args.model, args.project) if args.model else (None, None, None)
+        if args.reference == "@model":
+            if bundle is None:
+                raise InputError("@model means the model's training rows: give the model with --model BUNDLE.")
+            ref, ref_name, dataset, ref_key = bundle.reference_frame(), "the model's training rows", None, model_key
+        else:
+            ref, ref_name, dataset, ref_key = _side(s, args.reference, args.project)
         if args.cut is not None:
             column, sep, value = args.cut.partition("=")
             if not sep or not column:
@@ -80,11 +113,11 @@ def run(args: argparse.Namespace) -> int:
             project_id = _project_by_name(s, args.project).id
     if args.save and project_id is None:
         raise InputError("--save needs a project: give the reference as PROJECT/DATASET, or add --project.")
-    kwargs = dict(config=config, reference_name=ref_name, current_name=cur_name, exclude=exclude)
+    kwargs = dict(config=config, reference_name=ref_name, current_name=cur_name, exclude=exclude, model=bundle)
     if args.save:
-        key = drift_report.report_key(ref_key, cur_key, config, exclude=sorted(exclude))
+        key = drift_report.report_key(ref_key, cur_key, config, exclude=sorted(exclude), model=model_key)
         engine = store.init_store()
-        report_id = drift_report.compare_and_store(engine, project_id, ref, cur, key=key,
+        report_id = drift_report.compare_and_store(engine, project_id, ref, cur, key=key, model_id=model_id,
                                                    dataset_id=dataset.id if dataset else None, **kwargs)
         result = drift_report.load_result(engine, report_id, project_id)
     else:
@@ -104,6 +137,8 @@ def _print_summary(result: drift.DriftResult) -> None:
     print(result.headline)
     for line in result.schema.lines():
         print(f"  schema   {line}")
+    for line in (result.model or {}).get("lines", []):
+        print(f"  model    {line}")
     for c in columns_by_severity(result):
         if c.status in ("drift", "warning"):
             print(f"  {c.status:<8} {c.name}: {'; '.join(c.reasons)}")

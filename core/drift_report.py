@@ -137,7 +137,8 @@ def to_html(result: drift.DriftResult) -> str:
         parts.append("<h2>Model</h2>" + "".join(f"<p>{_e(x)}</p>" for x in charts.model_lines(result)))
     parts.append("<h2>Columns</h2><p class='muted'>Click a header to sort.</p>"
                  + _table(table, {"Status": severity}))
-    figures = [charts.effect_figure(result)]
+    figures = [charts.distribution_figure(result, p) for p in result.predictions]
+    figures.append(charts.effect_figure(result))
     if result.domain.top:
         figures.append(charts.domain_figure(result))
     figures += [charts.distribution_figure(result, c.name) for c in charts.columns_by_severity(result)

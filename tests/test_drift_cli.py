@@ -87,3 +87,30 @@ def test_user_errors_exit_2_with_one_line(args, message, capsys, tmp_path):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert err.startswith(message) and err.count("\n") == 1
+
+
+def test_with_a_model_bundle_against_its_training_rows(tmp_path, capsys):
+    from tests.test_drift_model import tiny_bundle
+
+    frame = pd.read_csv(dataset_path("diamonds.csv")).sample(frac=1.0, random_state=0)  # the file is sorted
+    bundle = tiny_bundle(frame.iloc[:3000], "price", "regression")
+    (tmp_path / "model.zip").write_bytes(bundle.to_bytes())
+    same, bigger = frame.iloc[3000:6000].copy(), frame.iloc[3000:6000].copy()
+    bigger["carat"] = bigger["carat"] * 1.5
+    same.to_csv(tmp_path / "same.csv", index=False)
+    bigger.to_csv(tmp_path / "bigger.csv", index=False)
+    out = tmp_path / "report.json"
+    code = main(["drift", "@model", str(tmp_path / "bigger.csv"), "--model", str(tmp_path / "model.zip"),
+                 "--out", str(out)])
+    assert code == 1
+    data = json.loads(out.read_text())
+    assert data["reference"]["name"] == "the model's training rows" and data["model"]["status"] == "drift"
+    printed = capsys.readouterr().out
+    assert "  model    Predictions (3,000 reference and 3,000 current rows scored): " in printed
+    assert "  model    Performance: drift: RMSE " in printed
+    assert main(["drift", "@model", str(tmp_path / "same.csv"), "--model", str(tmp_path / "model.zip")]) == 0
+    assert "The model's predictions look the same." in capsys.readouterr().out
+    assert main(["drift", "@model", str(tmp_path / "bigger.csv")]) == 2
+    assert "give the model with --model BUNDLE" in capsys.readouterr().err
+    assert main(["drift", "@model", "x.csv", "--model", "P/abc"]) == 2
+    assert "--model 'P/abc' is neither a bundle file nor PROJECT/MODEL_ID." in capsys.readouterr().err

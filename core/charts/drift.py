@@ -91,9 +91,11 @@ def domain_figure(result: DriftResult) -> go.Figure:
     return fig
 
 
-def distribution_figure(result: DriftResult, name: str) -> go.Figure:
-    """The reference's and the current table's distributions of one column, overlaid."""
-    c = result.column(name)
+def distribution_figure(result: DriftResult, column: str | ColumnDrift) -> go.Figure:
+    """The reference's and the current table's distributions of one column (or of the
+    model's predictions, given as a ``ColumnDrift``), overlaid."""
+    c = result.column(column) if isinstance(column, str) else column
+    name = c.name
     ref_name, cur_name = _t(result.reference["name"]), _t(result.current["name"])
     fig = go.Figure()
     if c.test == "numeric" and "histogram" in c.details:
