@@ -22,6 +22,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from core.errors import ValidationError
 from core.steps.base import Columns, OneOf, register
 from core.steps.codegen import KernelStep, kernel
 from core.steps.dates import learn_date_format, to_datetime
@@ -122,7 +123,9 @@ class Cast(KernelStep):
     def kernel_call(self, state: dict):
         kwargs = {"columns": list(self.columns), "to": self.to}
         if self.to == "datetime":
-            kwargs["formats"] = state.get("formats", {})
+            if "formats" not in state:
+                raise ValidationError("Cast to datetime must be fitted (to learn the date format) before it can run.")
+            kwargs["formats"] = state["formats"]
         return cast_columns, kwargs
 
     def describe(self) -> str:

@@ -85,6 +85,8 @@ class ParseDates(KernelStep):
         return {"formats": {c: learn_date_format(frame[c], self.format) for c in self.columns}}
 
     def kernel_call(self, state: dict):
+        if "formats" not in state and self.format is None:
+            raise ValidationError("ParseDates must be fitted (to detect the format) before it can run.")
         formats = state.get("formats") or {c: [self.format, False] for c in self.columns}
         return parse_dates, {"columns": list(self.columns), "formats": formats}
 

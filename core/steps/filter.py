@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import pandas as pd
 
 from core.errors import ValidationError
 from core.steps.base import Boolean, Column, OneOf, Scalar, register
 from core.steps.codegen import KernelStep, kernel
-from core.steps.text import as_text
+from core.steps.text import text_codes
 
 __all__ = ["FilterRows", "OPERATORS", "filter_rows", "as_column_value"]
 
@@ -44,10 +45,12 @@ def filter_rows(df: pd.DataFrame, column, operator, value=None, keep=True) -> pd
     if operator in ("is missing", "is not missing"):
         match = s.isna() if operator == "is missing" else s.notna()
     elif operator in ("contains", "starts with", "ends with"):
-        text = as_text(s)
+        codes, texts = text_codes(s)  # test each distinct value once
         method = {"contains": "contains", "starts with": "startswith", "ends with": "endswith"}[operator]
         kwargs = {"regex": False} if method == "contains" else {}
-        match = getattr(text.str, method)(str(value), na=False, **kwargs)
+        arrow = texts.astype("string[pyarrow]").str
+        hits = getattr(arrow, method)(str(value), **kwargs).to_numpy(dtype=bool, na_value=False)
+        match = np.append(hits, False)[codes]
     elif operator in ("in", "not in"):
         match = s.isin([as_column_value(s, v) for v in value])
         match = ~match if operator == "not in" else match

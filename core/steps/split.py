@@ -10,7 +10,7 @@ import pandas as pd
 
 from core.steps.base import Boolean, Column, Columns, Text, register
 from core.steps.codegen import KernelStep, kernel
-from core.steps.text import as_text
+from core.steps.text import text_codes
 
 __all__ = ["SplitColumn", "split_column"]
 
@@ -20,24 +20,25 @@ def split_column(df: pd.DataFrame, column, delimiter, into, keep_original=False)
     """Split ``column`` at each ``delimiter`` (plain text, not a pattern) into the columns
     ``into``, placed where the column was; the last one takes the rest of the text.
     Rows with fewer parts get missing values."""
-    s = df[column]
-    if isinstance(s.dtype, pd.CategoricalDtype):  # split each label once, not each row
-        labels = as_text(pd.Series(s.cat.categories, dtype=object))
-        parts = labels.str.split(delimiter, n=len(into) - 1, expand=True, regex=False)
-        parts = parts.reindex(columns=range(len(into))).astype(object)
-        codes = s.cat.codes.to_numpy()
-        table = np.vstack([parts.to_numpy(dtype=object), np.full((1, len(into)), None, dtype=object)])
-        pieces = pd.DataFrame(table[codes], index=df.index)
-    else:
-        pieces = as_text(s).str.split(delimiter, n=len(into) - 1, expand=True, regex=False)
-        pieces = pieces.reindex(columns=range(len(into)))
-    pieces = pieces.astype(object).where(pieces.notna(), None)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    codes, texts = text_codes(df[column])  # split each distinct value once, not each row
+    lists = pc.split_pattern(pa.array(texts.to_numpy(dtype=object), type=pa.large_string()),
+                             pattern=delimiter, max_splits=len(into) - 1)
+    offsets = lists.offsets.to_numpy()
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    values = lists.values.to_numpy(zero_copy_only=False)
+    table = np.full((len(texts) + 1, len(into)), None, dtype=object)  # the last row: missing
+    for i in range(len(into)):
+        has = lengths > i
+        table[:-1][has, i] = values[starts[has] + i]
     clash = [n for n in into if n in df.columns and not (n == column and not keep_original)]
     if clash:
         raise ValueError(f"the data already has a column named {clash[0]!r}")
     at = list(df.columns).index(column)
     before = list(df.columns[:at + 1]) if keep_original else list(df.columns[:at])
-    parts_frame = pd.DataFrame({name: pieces[i].to_numpy() for i, name in enumerate(into)}, index=df.index)
+    parts_frame = pd.DataFrame({name: table[:, i][codes] for i, name in enumerate(into)}, index=df.index)
     return pd.concat([df[before], parts_frame, df[list(df.columns[at + 1:])]], axis=1)
 
 

@@ -1,8 +1,8 @@
 """Text cleanup: trim, change case, normalise unicode and whitespace.
 
-Text work runs in Arrow (``string[pyarrow]``), not a Python loop per value; a
-categorical column is cleaned through its categories only, so a million rows with
-a dozen labels cost a dozen string operations.
+Text work runs once per distinct value (``text_codes``), in Arrow
+(``string[pyarrow]``), never as a Python loop over rows: a million rows with a dozen
+labels cost a dozen string operations.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pandas as pd
 from core.steps.base import Boolean, Columns, OneOf, register
 from core.steps.codegen import KernelStep, kernel
 
-__all__ = ["TextCleanup", "as_text", "recode_categories", "clean_text"]
+__all__ = ["TextCleanup", "as_text", "text_codes", "from_codes", "recode_categories", "clean_text"]
 
 CASES = ("keep", "lower", "upper", "title")
 NORMAL_FORMS = ("none", "NFC", "NFKC")
@@ -29,9 +29,29 @@ def as_text(s: pd.Series) -> pd.Series:
         labels = np.array([str(c) for c in s.cat.categories] + [None], dtype=object)
         return pd.Series(labels[s.cat.codes.to_numpy()], index=s.index, name=s.name, dtype=object)
     missing = s.isna().to_numpy()
-    out = s.astype(str).to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(s, skipna=True) == "string":  # already text: no str() per value
+        out = s.to_numpy(dtype=object, copy=True)
+    else:
+        out = s.astype(str).to_numpy(dtype=object)
     out[missing] = None
     return pd.Series(out, index=s.index, name=s.name, dtype=object)
+
+
+@kernel
+def text_codes(s: pd.Series):
+    """``(codes, texts)``: each row's code into the column's distinct values as text (-1 =
+    missing). Text work then runs once per distinct value, not once per row."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return s.cat.codes.to_numpy(), as_text(pd.Series(s.cat.categories, dtype=object))
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    return codes, as_text(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+
+
+@kernel
+def from_codes(codes, texts, like: pd.Series) -> pd.Series:
+    """The object column whose rows hold ``texts[code]`` (None where the code is -1)."""
+    table = np.append(np.asarray(texts, dtype=object), None)
+    return pd.Series(table[codes], index=like.index, name=like.name, dtype=object)
 
 
 @kernel
@@ -71,11 +91,12 @@ def clean_text(df: pd.DataFrame, columns, trim=True, case="keep", normalize="non
     out = df.copy(deep=False)
     for column in columns:
         s = df[column]
+        codes, texts = text_codes(s)
+        cleaned = tidy(texts).tolist()
         if isinstance(s.dtype, pd.CategoricalDtype):
-            labels = tidy(pd.Series(as_text(pd.Series(s.cat.categories)).to_numpy(), dtype=object))
-            out[column] = recode_categories(s, labels.tolist())
+            out[column] = recode_categories(s, cleaned)
         else:
-            out[column] = tidy(as_text(s))
+            out[column] = from_codes(codes, cleaned, s)
     return out
 
 

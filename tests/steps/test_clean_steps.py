@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from core import jsonutil, store
+from core.errors import ValidationError
 from core.recipe import FittedRecipe, Recipe
 from core.steps import STEPS, FitContext, step_from_dict
 from tests.steps.conftest import messy_frame
@@ -194,10 +195,19 @@ def test_the_script_skips_training_only_steps_when_scoring():
     assert len(clean(raw, scoring=True)) == len(raw) > len(clean(raw))
 
 
-def test_a_learning_step_cannot_be_exported_without_its_state():
-    recipe = Recipe.from_dict({"clean": [{"kind": "impute", "columns": ["amount"], "strategy": "mean"}]})
-    with pytest.raises(Exception, match="must be fitted"):
+@pytest.mark.parametrize("data", [
+    {"kind": "impute", "columns": ["amount"], "strategy": "mean"},
+    {"kind": "cast", "columns": ["when"], "to": "datetime"},
+    {"kind": "parse_dates", "columns": ["when"]},
+    {"kind": "merge_rare", "column": "city"},
+    {"kind": "outliers", "columns": ["amount"]},
+])
+def test_a_learning_step_cannot_be_exported_or_run_without_its_state(data):
+    recipe = Recipe(clean=(step_from_dict(data),))
+    with pytest.raises(ValidationError, match="must be fitted"):
         recipe.to_code()
+    with pytest.raises(ValidationError, match="must be fitted"):
+        recipe.clean[0].transform(_raw(), {})
 
 
 def test_user_text_cannot_escape_the_scripts_comments():
