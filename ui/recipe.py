@@ -118,7 +118,7 @@ def editor(view: RecipeView, stage: str, *, check: Callable[[Recipe], None] | No
                     help=f"Redo: {md(view.redo_note)}" if view.redo_note else "Nothing to redo", width="stretch"):
         _move_head(view, "redo")
     if view.error:
-        st.error(view.error, icon=":material/error:")
+        st.error(md(view.error), icon=":material/error:")
         return
     steps = getattr(view.recipe, stage)
     if not steps:

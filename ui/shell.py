@@ -50,7 +50,10 @@ def reap_jobs() -> None:
 
 
 def show_error(exc: AssayError) -> None:
-    st.error(str(exc), icon=":material/error:")
+    """Show a user error; its text (which may quote column names) is never rendered as Markdown."""
+    from ui.text import md
+
+    st.error(md(exc), icon=":material/error:")
 
 
 def guard(page: st.navigation) -> None:

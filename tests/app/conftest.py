@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,9 @@ def _navigation_as_in_the_server(monkeypatch):
         pages_manager.PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(pages_manager.PagesManager, "__init__", init)
+
+
+def shown(elements) -> list[str]:
+    """The text of st.error/st.info/... elements as a person reads it (Markdown escapes removed:
+    user errors are escaped so a column name can never render as a link or image)."""
+    return [re.sub(r"\\(.)", r"\1", str(e.value)) for e in elements]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.app.conftest import shown
+
 import pytest
 
 from core import datasets, ingest, store
@@ -94,7 +96,7 @@ def test_a_broken_recipe_shows_the_step_and_can_still_be_fixed(new_app, penguins
     with store.write_session() as s:
         store.save_recipe(s, penguins, broken.to_dict(), expected_head=None, note="hand-made")
     at = _open(new_app)
-    assert any("Clean step 2 (Cast 'year' to text) uses the column 'year'" in e.value for e in at.error)
+    assert any("Clean step 2 (Cast 'year' to text) uses the column 'year'" in e for e in shown(at.error))
     at.button(key="clean_recipe_remove_1").click().run()
     assert not at.exception and not at.error
     assert _steps(penguins) == ["Drop 'year'"]
@@ -107,7 +109,7 @@ def test_a_move_that_breaks_the_column_flow_is_refused(new_app, penguins):
         store.save_recipe(s, penguins, recipe.to_dict(), expected_head=None)
     at = _open(new_app)
     at.button(key="clean_recipe_up_1").click().run()
-    assert any("uses the column 'when', which is not in the data" in e.value for e in at.error)
+    assert any("uses the column 'when', which is not in the data" in e for e in shown(at.error))
     assert _steps(penguins) == ["Rename 'year' → 'when'", "Cast 'when' to text"]
 
 
@@ -116,7 +118,7 @@ def test_load_a_recipe_file_and_show_its_script(new_app, penguins):
     bad = b'{"clean": [{"kind": "impute", "columns": ["sex"], "strategy": "avg"}]}'
     at.file_uploader(key="clean.load_recipe").set_value(("bad.json", bad, "application/json")).run()
     at.button(key="clean.use_recipe").click().run()
-    assert any("Clean step 1: The 'strategy' parameter of Impute must be one of" in e.value for e in at.error)
+    assert any("Clean step 1: The 'strategy' parameter of Impute must be one of" in e for e in shown(at.error))
     assert _steps(penguins) == []
     good = Recipe.from_dict({"clean": [{"kind": "impute", "columns": ["sex"], "strategy": "mode"}]}).to_json()
     at.file_uploader(key="clean.load_recipe").set_value(("good.json", good.encode(), "application/json")).run()

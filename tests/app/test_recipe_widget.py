@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.app.conftest import shown
+
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -76,7 +78,7 @@ def test_an_edit_on_a_stale_screen_is_refused_and_loses_nothing(dataset_id):
         store.save_recipe(s, dataset_id, theirs, expected_head=head.id, note="their edit")
     at.button(key="t_recipe_remove_0").click().run()  # our screen still shows one step
     assert not at.exception
-    assert any("changed by someone else" in e.value for e in at.error)
+    assert any("changed by someone else" in e for e in shown(at.error))
     assert _steps(dataset_id) == ["Drop 'c0'", "Rename 'c1' → 'theirs'"]
     assert len(_shown(at)) == 2, "the page now shows their version"
     at.button(key="t_recipe_undo").click().run()  # now the user has seen it: undo works

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from core import store
+from tests.app.conftest import shown
 
 
 def _texts(at) -> str:
-    parts = [e.value for e in at.markdown] + [e.value for e in at.success] + [e.value for e in at.error]
-    parts += [e.value for e in at.warning] + [e.value for e in at.info] + [e.value for e in at.caption]
-    return "\n".join(map(str, parts))
+    parts = [*shown(at.markdown), *shown(at.success), *shown(at.error), *shown(at.warning), *shown(at.info),
+             *shown(at.caption)]
+    return "\n".join(parts)
 
 
 def _by_label(widgets, label):
@@ -109,7 +110,7 @@ def test_import_a_project_file_from_the_sidebar(new_app, demo_project, tmp_path)
     assert names == ["Demo", "Shared", "Shared (2)"]
     at.file_uploader(key="assay.import.sidebar").set_value(("bad.assay", b"nope", "application/octet-stream")).run()
     at.button(key="assay.import_go.sidebar").click().run()
-    assert any("not an SQLite database" in e.value for e in at.error)
+    assert any("not an SQLite database" in e for e in shown(at.error))
 
 
 def test_without_authentication_the_app_refuses_a_public_address(new_app):
