@@ -8,6 +8,7 @@ from core.steps import (  # noqa: F401  (each module registers its steps)
     cast,
     columns,
     dates,
+    features,
     filter,
     impute,
     outliers,

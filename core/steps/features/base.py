@@ -1,0 +1,294 @@
+"""What every feature step shares.
+
+A feature step learns on training rows only (``fit`` returns plain JSON state) and
+replays that state on any rows. The replay is a module-level *pure function*
+``replay(df, params, state) -> new df`` that uses only numpy, pandas and other
+functions marked :func:`exported`; the exported Python code contains the very same
+function source (see ``core.feature_code``), so a model scored outside Assay gets
+exactly the columns it was trained on.
+
+Column kinds are checked before a step runs: a step names the kinds each of its
+column parameters accepts (``accepts``), and a column of another kind is refused
+with a message saying what to do.
+"""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from core import jsonutil
+from core.errors import ValidationError
+from core.leakage import detect_task  # the rule the leakage check and training use
+from core.steps.base import Constraint, FitContext, Step
+
+__all__ = [
+    "FeatureStep", "exported", "export_sources", "column_kind", "kinds_of", "SubsetOf",
+    "IntList", "with_columns", "keys_of", "as_numbers", "candidate_columns",
+    "NUMERIC", "DATETIME", "CATEGORY", "TEXT", "TIME", "detect_task",
+]
+
+NUMERIC = frozenset({"integer", "float", "boolean"})
+DATETIME = frozenset({"datetime"})
+CATEGORY = frozenset({"categorical", "boolean", "integer", "id", "text"})
+TEXT = frozenset({"text", "categorical"})
+TIME = frozenset({"datetime", "integer", "float"})
+_KIND_WORDS = {NUMERIC: "number", DATETIME: "date/time", CATEGORY: "category", TEXT: "text",
+               TIME: "date/time or number"}
+# which stored forms (dtype families) a declared kind may have
+_STORED_AS = {
+    "integer": {"integer", "float"}, "float": {"float", "integer"}, "boolean": {"boolean"},
+    "datetime": {"datetime"}, "categorical": {"categorical", "integer", "boolean"},
+    "text": {"categorical"}, "id": {"integer", "categorical"},
+}
+
+# --------------------------------------------------------------------------- replay functions
+
+_EXPORTED: dict[str, tuple[Callable, tuple[Callable, ...]]] = {}
+
+
+def exported(*needs: Callable) -> Callable[[Callable], Callable]:
+    """Mark a pure function whose source goes into exported code (with the functions it calls)."""
+
+    def mark(fn: Callable) -> Callable:
+        _EXPORTED[fn.__name__] = (fn, needs)
+        return fn
+
+    return mark
+
+
+def export_sources(functions: list[Callable]) -> list[str]:
+    """Sources of ``functions`` and everything they need, dependencies first, each once."""
+    order: list[Callable] = []
+
+    def visit(fn: Callable) -> None:
+        if fn in order:
+            return
+        for need in _EXPORTED[fn.__name__][1]:
+            visit(need)
+        order.append(fn)
+
+    for fn in functions:
+        visit(fn)
+    sources = []
+    for fn in order:
+        lines = textwrap.dedent(inspect.getsource(fn)).splitlines()
+        while lines and lines[0].startswith("@"):
+            lines.pop(0)
+        sources.append("\n".join(lines))
+    return sources
+
+
+@exported()
+def keys_of(series):
+    """Category values as text keys (missing -> None), so that 1, 1.0 and "1" read alike."""
+    s = series
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype(object)
+    if pd.api.types.is_bool_dtype(s):
+        out = s.map({True: "True", False: "False"})
+    elif pd.api.types.is_float_dtype(s):
+        whole = s.notna() & (s % 1 == 0)
+        out = s.astype(object).where(s.notna(), None)
+        out[whole] = s[whole].astype("int64").astype(str)
+        out[s.notna() & ~whole] = s[s.notna() & ~whole].astype(str)
+    else:
+        out = s.astype(object).where(s.notna(), None)
+        present = out.notna()
+        out[present] = out[present].astype(str)
+    return out.astype(object)
+
+
+@exported()
+def as_numbers(series):
+    """A column as float64 (booleans 0/1, text that is not a number -> NaN, inf -> NaN)."""
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+        values = series.to_numpy(dtype="float64", na_value=np.nan, copy=True)
+    else:
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan, copy=True)
+    values[~np.isfinite(values)] = np.nan
+    return values
+
+
+# --------------------------------------------------------------------------- kinds
+
+
+def _stored_family(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series):
+        return "boolean"
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "datetime"
+    if pd.api.types.is_integer_dtype(series):
+        return "integer"
+    if pd.api.types.is_numeric_dtype(series):
+        return "float"
+    return "categorical"
+
+
+def column_kind(frame: pd.DataFrame, column: str, context: FitContext) -> str:
+    """The column's kind: as declared in the dataset's schema when the values are stored
+    that way, else read from how it is stored (columns made by earlier steps)."""
+    family = _stored_family(frame[column])
+    declared = (context.kinds or {}).get(column)
+    declared = getattr(declared, "value", declared)
+    if declared in _STORED_AS and family in _STORED_AS[declared]:
+        return declared
+    return family
+
+
+def kinds_of(frame: pd.DataFrame, context: FitContext) -> dict[str, str]:
+    """``{column: kind}`` for every column of ``frame``."""
+    return {c: column_kind(frame, c, context) for c in frame.columns}
+
+
+@dataclass(frozen=True)
+class SubsetOf(Constraint):
+    """A non-empty list of distinct values from ``options``."""
+
+    options: tuple
+
+    def __init__(self, *options: Any):
+        object.__setattr__(self, "options", tuple(options))
+
+    def ok(self, value: Any) -> bool:
+        return (isinstance(value, (list, tuple)) and len(value) > 0 and len(set(value)) == len(value)
+                and all(v in self.options for v in value))
+
+    def allowed(self) -> object:
+        return f"a non-empty list of distinct values from {list(self.options)!r}"
+
+
+@dataclass(frozen=True)
+class IntList(Constraint):
+    """A non-empty list of distinct whole numbers in [low, high]."""
+
+    low: int = 1
+    high: int = 10_000
+
+    def ok(self, value: Any) -> bool:
+        return (isinstance(value, (list, tuple)) and len(value) > 0 and len(set(value)) == len(value)
+                and all(isinstance(v, int) and not isinstance(v, bool) and self.low <= v <= self.high
+                        for v in value))
+
+    def allowed(self) -> object:
+        return f"a non-empty list of distinct whole numbers from {self.low} to {self.high}"
+
+
+@exported()
+def with_columns(df, new, drop=()):
+    """A new frame: ``df`` without the ``drop`` columns, with ``new`` ({name: values}) set.
+
+    Existing names are replaced in place; new names are added at the end. ``df`` is
+    not changed (its data is shared, not copied).
+    """
+    out = df.drop(columns=list(drop)) if drop else df.copy(deep=False)
+    added = {}
+    for name, values in new.items():
+        if name in out.columns:
+            out[name] = values
+        else:
+            added[name] = values
+    if added:
+        out = pd.concat([out, pd.DataFrame(added, index=df.index)], axis=1, copy=False)
+    return out
+
+
+# --------------------------------------------------------------------------- the base class
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeatureStep(Step):
+    """Base class of feature steps: fitted on training rows, replayed by a pure function.
+
+    Subclasses set ``replay = staticmethod(fn)`` (an :func:`exported` function), ``group``
+    and ``summary`` (shown on the Features page), ``accepts`` ({column parameter: kinds})
+    and implement ``_fit``. ``uses_target = True`` lets a step read the target column as
+    an input (group aggregates, lags); any other step is refused when it names the target.
+    """
+
+    stage: ClassVar[str] = "feature"
+    learns: ClassVar[bool] = True
+    group: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    accepts: ClassVar[dict[str, frozenset]] = {}
+    uses_target: ClassVar[bool] = False
+    replay: ClassVar[Callable]
+
+    # -- fitting ---------------------------------------------------------------------
+
+    def fit(self, frame: pd.DataFrame, context: FitContext) -> dict:
+        self.check_inputs(frame, context)
+        return jsonutil.to_jsonable(self._fit(frame, context))
+
+    def fit_transform(self, frame: pd.DataFrame, context: FitContext) -> tuple[pd.DataFrame, dict]:
+        state = self.fit(frame, context)  # JSON-plain: the training rows see what scoring sees
+        return self.transform(frame, state), state
+
+    def _fit(self, frame: pd.DataFrame, context: FitContext) -> dict:
+        return {}
+
+    def transform(self, frame: pd.DataFrame, state: dict) -> pd.DataFrame:
+        return type(self).replay(frame, self.params(), state)
+
+    def to_code(self, state: dict | None = None) -> str:
+        """One line calling the replay function with this step's parameters and state."""
+        return f"df = {type(self).replay.__name__}(df, {self.params()!r}, {jsonutil.to_jsonable(state or {})!r})"
+
+    def code_helpers(self) -> list[Callable]:
+        """The :func:`exported` functions :meth:`to_code` calls."""
+        return [type(self).replay]
+
+    # -- checks ----------------------------------------------------------------------
+
+    def check_inputs(self, frame: pd.DataFrame, context: FitContext) -> None:
+        """Refuse wrong column kinds, a missing target, and the target used as an input."""
+        name = self.label or type(self).__name__
+        if self.needs_target and not context.target:
+            raise ValidationError(f"{name} needs a target, and this dataset has none.",
+                                  hint="Set the target column on the Data page first.")
+        if self.needs_target and context.target not in frame.columns:
+            raise ValidationError(f"{name} needs the target column {context.target!r}, which is not in the rows.",
+                                  hint="Fit it on training rows that include the target.")
+        used = self.columns_in()
+        if context.target and context.target in used and not self.uses_target:
+            raise ValidationError(
+                f"{name} uses the target {context.target!r} as an input. New rows have no target, so this "
+                "feature could not be computed when scoring, and it would give the answer away in training.",
+                hint="Pick other columns.")
+        for param, kinds in self.accepts.items():
+            value = getattr(self, param)
+            for column in [value] if isinstance(value, str) else (value or ()):
+                if column not in frame.columns:
+                    raise ValidationError(f"{name} uses the column {column!r}, which is not in the data.",
+                                          hint="Pick one of the table's columns.")
+                kind = column_kind(frame, column, context)
+                if kind not in kinds:
+                    raise ValidationError(
+                        f"{name} works on {_KIND_WORDS.get(kinds, '/'.join(sorted(kinds)))} columns; "
+                        f"{column!r} is {'an' if kind[0] in 'aeiou' else 'a'} {kind} column.",
+                        hint="Pick another column, or change its kind on the Data page if it is read wrongly.")
+
+    def new_columns(self, frame: pd.DataFrame, names: list[str], replaced: tuple[str, ...] = ()) -> list[str]:
+        """Refuse output names that would overwrite a column this step does not replace."""
+        clash = [n for n in names if n in frame.columns and n not in replaced]
+        if clash:
+            raise ValidationError(
+                f"{self.label or type(self).__name__} would create the column {clash[0]!r}, which already exists.",
+                hint="Give the new column another name, or remove the step that made the existing one.")
+        if len(set(names)) != len(names):
+            dup = next(n for n in names if names.count(n) > 1)
+            raise ValidationError(f"{self.label or type(self).__name__} would create two columns named {dup!r}.",
+                                  hint="Choose distinct names.")
+        return names
+
+
+def candidate_columns(frame: pd.DataFrame, context: FitContext) -> list[str]:
+    """Columns a whole-table step (selection, missing indicators) may touch: not the target
+    or another role column."""
+    roles = {context.target, context.time, context.id, context.group} - {None}
+    return [c for c in frame.columns if c not in roles]
