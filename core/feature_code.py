@@ -2,8 +2,8 @@
 
 The code is a scikit-learn compatible transformer (``fit``/``transform``) whose
 ``transform`` replays each feature step with the state it learned on the training
-rows. The functions it calls are the very functions Assay runs (their source is
-copied, see ``core.steps.features.base.exported``), so the columns match exactly.
+rows. The functions it calls are the very kernels Assay runs (their source is
+copied, see ``core.steps.codegen``), so the columns match exactly.
 
 ``fit`` does not learn again: the state is the one the model was trained with, and
 re-learning it on other rows would give the model columns it has never seen.
@@ -15,31 +15,33 @@ so no name can inject code.
 
 from __future__ import annotations
 
-from core.recipe import FittedRecipe
-from core.steps.features.base import FeatureStep, export_sources
+import re
+from collections.abc import Sequence
 
-__all__ = ["transformer_code", "script"]
+from core.errors import ValidationError
+from core.steps.base import Step
+from core.steps.codegen import kernel_sources
+
+__all__ = ["transformer_class", "transformer_code", "CLASS_NAME"]
+
+CLASS_NAME = "AssayFeatures"
 
 
-def _comment(text: str) -> str:
-    return "# " + " ".join(str(text).splitlines())
+def _one_line(text: str) -> str:
+    return re.sub(r"[\x00-\x1f\x7f\x85\u2028\u2029]", " ", str(text))
 
 
-def transformer_code(fitted: FittedRecipe, class_name: str = "AssayFeatures") -> str:
-    """Python source defining ``class_name``: the fitted feature steps as a transformer."""
-    steps = [s for s in fitted.recipe.features if isinstance(s, FeatureStep)]
-    helpers = export_sources([fn for step in steps for fn in step.code_helpers()])
+def transformer_class(steps: Sequence[Step], states: Sequence[dict]) -> list[str]:
+    """Source lines of the ``AssayFeatures`` class replaying ``steps`` with ``states``
+    (the kernels it calls are found with ``core.steps.codegen.kernel_sources``)."""
+    if len(states) != len(steps):
+        raise ValidationError("The learned feature states do not match the recipe's feature steps.")
     body = []
-    for i, (step, state) in enumerate(zip(fitted.recipe.features, fitted.feature_states), start=1):
-        body += ["", _comment(f"Feature step {i}: {step.describe()}"), *step.to_code(state).splitlines()]
-    lines = [
-        "import numpy as np",
-        "import pandas as pd",
-        "from sklearn.base import BaseEstimator, TransformerMixin",
-        *[part for source in helpers for part in ("", "", source)],
+    for i, (step, state) in enumerate(zip(steps, states), start=1):
+        body += ["", f"# Feature step {i}: {_one_line(step.describe())}", *step.to_code(state).splitlines()]
+    return [
         "",
-        "",
-        f"class {class_name}(TransformerMixin, BaseEstimator):",
+        f"class {CLASS_NAME}(TransformerMixin, BaseEstimator):",
         f'    """The recipe\'s {len(steps)} feature step(s), with what they learned on the training rows.',
         "",
         "    fit() keeps that learned state (it does not learn again), so the columns are",
@@ -54,17 +56,23 @@ def transformer_code(fitted: FittedRecipe, class_name: str = "AssayFeatures") ->
         *["        " + line if line else "" for line in body],
         "        return df",
     ]
-    return "\n".join(lines) + "\n"
 
 
-def script(fitted: FittedRecipe, load_code: str = 'df = pd.read_parquet("data.parquet")') -> str:
-    """A runnable script: the transformer, then load the data, clean it and add the features."""
-    return "\n".join([
-        transformer_code(fitted),
+def transformer_code(steps: Sequence[Step], states: Sequence[dict]) -> str:
+    """A Python module defining ``AssayFeatures``: the fitted feature steps as a transformer.
+
+    Needs numpy, pandas and scikit-learn (``from features import AssayFeatures``).
+    """
+    lines = transformer_class(steps, states)
+    helpers = kernel_sources("\n".join(lines))
+    head = [
+        f'"""Feature steps exported by Assay: {CLASS_NAME}().fit(df).transform(df) adds the model\'s columns."""',
+        "import json",
         "",
-        fitted.recipe.to_code(load_code).rstrip("\n"),
-        "",
-        "# Feature steps, with the state they learned on the training rows",
-        "df = AssayFeatures().fit(df).transform(df)",
-        "",
-    ])
+        "import numpy as np",
+        "import pandas as pd",
+        "from sklearn.base import BaseEstimator, TransformerMixin",
+    ]
+    for helper in helpers:
+        head += ["", "", helper]
+    return "\n".join([*head, "", *lines]) + "\n"

@@ -182,7 +182,7 @@ class Recipe:
         return frame, states
 
     def to_code(self, states: Sequence[dict] | None = None, *, source: str = "data.parquet",
-                title: str = "") -> str:
+                title: str = "", feature_states: Sequence[dict] | None = None) -> str:
         """A runnable Python script (pandas) that replays the cleaning steps.
 
         ``states`` are what the steps learned (from :meth:`apply_clean`); a step that
@@ -192,7 +192,13 @@ class Recipe:
         ``python script.py RAW.parquet OUT.parquet``, reads the dataset's raw Parquet
         snapshot and writes the cleaned table. The helpers the steps call are copied
         into the script (``core.steps.codegen``), so it runs without Assay.
+
+        With ``feature_states`` (what the feature steps learned on the training rows) the
+        script also defines ``AssayFeatures``, a scikit-learn compatible transformer that
+        replays the feature steps (``core.feature_code``), and writes the model's input.
         """
+        from core.feature_code import CLASS_NAME, transformer_class
+
         if states is not None and len(states) != len(self.clean):
             raise ValidationError("The learned states do not match the recipe's steps.")
         body: list[str] = []
@@ -204,8 +210,10 @@ class Recipe:
                          *("    " + line for line in code.splitlines())]
             else:
                 body += code.splitlines()
-        helpers = kernel_sources("\n".join(body))
-        needs = "pandas, numpy, pyarrow" + (" and scikit-learn" if any("sklearn" in h for h in helpers) else "")
+        features = transformer_class(self.features, feature_states) if feature_states is not None else []
+        helpers = kernel_sources("\n".join(body + features))
+        sklearn = bool(features) or any("sklearn" in h for h in helpers)
+        needs = "pandas, numpy, pyarrow" + (" and scikit-learn" if sklearn else "")
         lines = [
             f'"""{_one_line(title or "Cleaning recipe")}: exported by Assay.',
             "",
@@ -221,6 +229,7 @@ class Recipe:
             "",
             "import numpy as np",
             "import pandas as pd",
+            *(["from sklearn.base import BaseEstimator, TransformerMixin"] if features else []),
             "",
         ]
         for helper in helpers:
@@ -228,12 +237,14 @@ class Recipe:
         lines += ["", "def clean(df: pd.DataFrame, scoring: bool = False) -> pd.DataFrame:",
                   f'    """Apply the recipe\'s {len(self.clean)} cleaning step(s) to a raw table."""']
         lines += [("    " + line) if line else "" for line in body]
+        lines += ["    return df", "", *features, *([""] if features else [])]
+        read = "clean(pd.read_parquet(source))"
         lines += [
-            "    return df", "", "",
+            "",
             'if __name__ == "__main__":',
             f"    source = sys.argv[1] if len(sys.argv) > 1 else {source!r}",
             '    target = sys.argv[2] if len(sys.argv) > 2 else "cleaned.parquet"',
-            "    cleaned = clean(pd.read_parquet(source))",
+            f"    cleaned = {f'{CLASS_NAME}().fit_transform({read})' if features else read}",
             "    cleaned.to_parquet(target, index=False)",
             '    print(f"{len(cleaned):,} rows x {cleaned.shape[1]} columns -> {target}")',
         ]

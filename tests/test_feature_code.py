@@ -8,7 +8,7 @@ import sys
 
 import pandas as pd
 
-from core.feature_code import script, transformer_code
+from core.feature_code import transformer_code
 from core.recipe import Recipe
 from core.steps import FitContext
 from tests.test_feature_steps import EVERY_KIND, RICH_KINDS, _rich_frame
@@ -35,10 +35,10 @@ def test_exported_transformer_reproduces_every_kind_of_step(tmp_path):
     train, new_rows = frame.iloc[:180], frame.iloc[180:].drop(columns="y")
     fitted, _ = Recipe.from_dict({"features": EVERY_KIND}).fit(
         train, FitContext(target="y", time="when", kinds=RICH_KINDS, seed=1))
-    code = transformer_code(fitted)
+    code = transformer_code(fitted.recipe.features, fitted.feature_states)
     imports = {n.names[0].name.split(".")[0] for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Import)}
     imports |= {n.module.split(".")[0] for n in ast.walk(ast.parse(code)) if isinstance(n, ast.ImportFrom)}
-    assert imports == {"numpy", "pandas", "sklearn"}  # runs without Assay
+    assert imports == {"json", "numpy", "pandas", "sklearn"}  # runs without Assay
     assert "class AssayFeatures(TransformerMixin, BaseEstimator)" in code
     pd.testing.assert_frame_equal(_run(code, new_rows, tmp_path), fitted.transform(new_rows))
 
@@ -51,21 +51,25 @@ def test_hostile_column_names_and_formulas_stay_data(tmp_path):
              {"kind": "formula", "name": "f\nimport os", "expression": f"`{evil}` * 2"},
              {"kind": "one_hot", "columns": ["cat\n#"]}]
     fitted, _ = Recipe.from_dict({"features": steps}).fit(frame, FitContext(target="y"))
-    code = transformer_code(fitted)
+    code = transformer_code(fitted.recipe.features, fitted.feature_states)
     ast.parse(code)
     out = _run(code, frame.drop(columns="y"), tmp_path)
     pd.testing.assert_frame_equal(out, fitted.transform(frame.drop(columns="y")))
     assert not marker.exists()
 
 
-def test_script_loads_cleans_and_adds_the_features(tmp_path):
-    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "drop_me": [1, 2, 3], "y": [0, 1, 0]})
+def test_the_recipe_script_cleans_then_adds_the_features(tmp_path):
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "drop_me": [1, 2, 3], "c": ["x", "y", "x"], "y": [0, 1, 0]})
     recipe = Recipe.from_dict({"clean": [{"kind": "drop_columns", "columns": ["drop_me"]}],
-                               "features": [{"kind": "standardize", "columns": ["a"]}]})
+                               "features": [{"kind": "standardize", "columns": ["a"]},
+                                            {"kind": "one_hot", "columns": ["c"]}]})
     fitted, _ = recipe.fit(frame, FitContext(target="y"))
     frame.to_parquet(tmp_path / "data.parquet")
-    (tmp_path / "run.py").write_text(script(fitted) + "\ndf.to_parquet('out.parquet')\n")
-    done = subprocess.run([sys.executable, "-I", "run.py"], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120)
+    code = recipe.to_code(fitted.clean_states, feature_states=fitted.feature_states)
+    assert "class AssayFeatures(TransformerMixin, BaseEstimator)" in code
+    (tmp_path / "run.py").write_text(code)
+    done = subprocess.run([sys.executable, "-I", "run.py", "data.parquet", "out.parquet"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out.parquet"), fitted.transform(frame))
+    expected = fitted.transform(frame, scoring=False).reset_index(drop=True)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out.parquet"), expected)

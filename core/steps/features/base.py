@@ -1,11 +1,11 @@
 """What every feature step shares.
 
 A feature step learns on training rows only (``fit`` returns plain JSON state) and
-replays that state on any rows. The replay is a module-level *pure function*
-``replay(df, params, state) -> new df`` that uses only numpy, pandas and other
-functions marked :func:`exported`; the exported Python code contains the very same
-function source (see ``core.feature_code``), so a model scored outside Assay gets
-exactly the columns it was trained on.
+replays that state on any rows. The replay is a *kernel* (``core.steps.codegen``):
+a pure function ``replay(df, p=params, s=state) -> new df`` using only numpy,
+pandas and other kernels, whose source is copied into exported code (see
+``core.feature_code``), so a model scored outside Assay gets exactly the columns it
+was trained on.
 
 Column kinds are checked before a step runs: a step names the kinds each of its
 column parameters accepts (``accepts``), and a column of another kind is refused
@@ -14,8 +14,6 @@ with a message saying what to do.
 
 from __future__ import annotations
 
-import inspect
-import textwrap
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
@@ -25,10 +23,11 @@ import pandas as pd
 from core import jsonutil
 from core.errors import ValidationError
 from core.leakage import detect_task  # the rule the leakage check and training use
-from core.steps.base import Constraint, FitContext, Step
+from core.steps.base import Constraint, FitContext
+from core.steps.codegen import KernelStep, kernel
 
 __all__ = [
-    "FeatureStep", "exported", "export_sources", "column_kind", "kinds_of", "SubsetOf",
+    "FeatureStep", "column_kind", "kinds_of", "SubsetOf",
     "IntList", "with_columns", "keys_of", "as_numbers", "candidate_columns",
     "NUMERIC", "DATETIME", "CATEGORY", "TEXT", "TIME", "detect_task",
 ]
@@ -47,44 +46,10 @@ _STORED_AS = {
     "text": {"categorical"}, "id": {"integer", "categorical"},
 }
 
-# --------------------------------------------------------------------------- replay functions
-
-_EXPORTED: dict[str, tuple[Callable, tuple[Callable, ...]]] = {}
+# --------------------------------------------------------------------------- kernels shared by the steps
 
 
-def exported(*needs: Callable) -> Callable[[Callable], Callable]:
-    """Mark a pure function whose source goes into exported code (with the functions it calls)."""
-
-    def mark(fn: Callable) -> Callable:
-        _EXPORTED[fn.__name__] = (fn, needs)
-        return fn
-
-    return mark
-
-
-def export_sources(functions: list[Callable]) -> list[str]:
-    """Sources of ``functions`` and everything they need, dependencies first, each once."""
-    order: list[Callable] = []
-
-    def visit(fn: Callable) -> None:
-        if fn in order:
-            return
-        for need in _EXPORTED[fn.__name__][1]:
-            visit(need)
-        order.append(fn)
-
-    for fn in functions:
-        visit(fn)
-    sources = []
-    for fn in order:
-        lines = textwrap.dedent(inspect.getsource(fn)).splitlines()
-        while lines and lines[0].startswith("@"):
-            lines.pop(0)
-        sources.append("\n".join(lines))
-    return sources
-
-
-@exported()
+@kernel
 def keys_of(series):
     """Category values as text keys (missing -> None), so that 1, 1.0 and "1" read alike."""
     s = series
@@ -104,7 +69,7 @@ def keys_of(series):
     return out.astype(object)
 
 
-@exported()
+@kernel
 def as_numbers(series):
     """A column as float64 (booleans 0/1, text that is not a number -> NaN, inf -> NaN)."""
     if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
@@ -179,7 +144,7 @@ class IntList(Constraint):
         return f"a non-empty list of distinct whole numbers from {self.low} to {self.high}"
 
 
-@exported()
+@kernel
 def with_columns(df, new, drop=()):
     """A new frame: ``df`` without the ``drop`` columns, with ``new`` ({name: values}) set.
 
@@ -202,10 +167,10 @@ def with_columns(df, new, drop=()):
 
 
 @dataclass(frozen=True, kw_only=True)
-class FeatureStep(Step):
-    """Base class of feature steps: fitted on training rows, replayed by a pure function.
+class FeatureStep(KernelStep):
+    """Base class of feature steps: fitted on training rows, replayed by a kernel.
 
-    Subclasses set ``replay = staticmethod(fn)`` (an :func:`exported` function), ``group``
+    Subclasses set ``replay = staticmethod(fn)`` (a kernel ``fn(df, p, s)``), ``group``
     and ``summary`` (shown on the Features page), ``accepts`` ({column parameter: kinds})
     and implement ``_fit``. ``uses_target = True`` lets a step read the target column as
     an input (group aggregates, lags); any other step is refused when it names the target.
@@ -232,16 +197,8 @@ class FeatureStep(Step):
     def _fit(self, frame: pd.DataFrame, context: FitContext) -> dict:
         return {}
 
-    def transform(self, frame: pd.DataFrame, state: dict) -> pd.DataFrame:
-        return type(self).replay(frame, self.params(), state)
-
-    def to_code(self, state: dict | None = None) -> str:
-        """One line calling the replay function with this step's parameters and state."""
-        return f"df = {type(self).replay.__name__}(df, {self.params()!r}, {jsonutil.to_jsonable(state or {})!r})"
-
-    def code_helpers(self) -> list[Callable]:
-        """The :func:`exported` functions :meth:`to_code` calls."""
-        return [type(self).replay]
+    def kernel_call(self, state: dict) -> tuple[Callable, dict]:
+        return type(self).replay, {"p": self.params(), "s": state}
 
     # -- checks ----------------------------------------------------------------------
 

@@ -17,14 +17,15 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ValidationError
-from core.steps.features.base import CATEGORY, FeatureStep, detect_task, exported, keys_of, with_columns
+from core.steps.features.base import CATEGORY, FeatureStep, detect_task, keys_of, with_columns
+from core.steps.codegen import kernel
 from core.steps.base import Boolean, Columns, Interval, OneOf, Optional, Text, register
 
 MISSING_LABEL = "(missing)"
 MAX_CLASSES = 30
 
 
-@exported(keys_of, with_columns)
+@kernel
 def one_hot_columns(df, p, s):
     """One 0/1 column per learned category, plus "other" for everything else."""
     new = {}
@@ -38,7 +39,7 @@ def one_hot_columns(df, p, s):
     return with_columns(df, new, drop=() if p["keep_original"] else p["columns"])
 
 
-@exported(keys_of, with_columns)
+@kernel
 def ordinal_columns(df, p, s):
     """Category -> its position in the learned order (unknown: -1, missing: NaN)."""
     new = {}
@@ -50,7 +51,7 @@ def ordinal_columns(df, p, s):
     return with_columns(df, new, drop=() if p["keep_original"] else p["columns"])
 
 
-@exported(keys_of, with_columns)
+@kernel
 def frequency_columns(df, p, s):
     """Category -> its share of the training rows (unknown: 0)."""
     new = {}
@@ -61,7 +62,7 @@ def frequency_columns(df, p, s):
     return with_columns(df, new, drop=() if p["keep_original"] else p["columns"])
 
 
-@exported(keys_of, with_columns)
+@kernel
 def target_encode_columns(df, p, s):
     """Category -> the smoothed mean target of its training rows (per class for a
     multiclass target; unknown: the overall mean)."""
@@ -74,7 +75,7 @@ def target_encode_columns(df, p, s):
     return with_columns(df, new, drop=() if p["keep_original"] else p["columns"])
 
 
-@exported(keys_of, with_columns)
+@kernel
 def rare_category_columns(df, p, s):
     """Categories outside the learned common ones become ``p["other"]`` (missing stays missing)."""
     new = {}

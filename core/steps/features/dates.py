@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ValidationError
-from core.steps.features.base import DATETIME, FeatureStep, SubsetOf, exported, with_columns
+from core.steps.features.base import DATETIME, FeatureStep, SubsetOf, with_columns
+from core.steps.codegen import kernel
 from core.steps.base import Boolean, Column, Optional, Text, register
 
 PARTS = ("year", "quarter", "month", "day", "weekday", "dayofyear", "hour", "minute", "weekend", "days_since")
@@ -19,7 +20,7 @@ CYCLES = {"quarter": (1, 4), "month": (1, 12), "day": (1, 31), "weekday": (0, 7)
           "hour": (0, 24), "minute": (0, 60)}
 
 
-@exported()
+@kernel
 def utc_naive(t):
     """Datetimes as naive UTC (time-zone-aware values are converted)."""
     if not pd.api.types.is_datetime64_any_dtype(t):
@@ -29,7 +30,7 @@ def utc_naive(t):
     return t
 
 
-@exported(utc_naive, with_columns)
+@kernel
 def date_parts(df, p, s):
     """Calendar parts of a date column (and their sine/cosine when ``cyclical``)."""
     col = p["column"]

@@ -5,19 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from core import formula as formulas
 from core.errors import ValidationError
-from core.steps.features.base import NUMERIC, FeatureStep, as_numbers, column_kind, exported, with_columns
+from core.steps.features.base import NUMERIC, FeatureStep, as_numbers, column_kind, with_columns
+from core.steps.codegen import kernel
 from core.steps.base import Column, OneOf, Optional, Text, register
 
 OPS = {"ratio": "per", "difference": "minus", "product": "times", "sum": "plus"}
 
 
-@exported(as_numbers, with_columns)
+@kernel
 def combine_columns(df, p, s):
     """``left / right``, ``left - right``, ``left * right`` or ``left + right`` (division by
     zero gives a missing value)."""
@@ -127,9 +128,6 @@ class FormulaColumn(FeatureStep):
             "values[~np.isfinite(values)] = np.nan",
             f"df = with_columns(df, {{{self.name!r}: values}})",
         ])
-
-    def code_helpers(self) -> list[Callable]:
-        return [as_numbers, with_columns]
 
     def describe(self) -> str:
         return f"{self.name!r} = {self.expression}"

@@ -16,14 +16,15 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ValidationError
-from core.steps.features.base import CATEGORY, NUMERIC, FeatureStep, SubsetOf, as_numbers, exported, keys_of, \
+from core.steps.features.base import CATEGORY, NUMERIC, FeatureStep, SubsetOf, as_numbers, keys_of, \
     with_columns
+from core.steps.codegen import kernel
 from core.steps.base import Column, Interval, register
 
 STATS = ("mean", "count", "std", "min", "max")
 
 
-@exported(keys_of, with_columns)
+@kernel
 def group_aggregate_columns(df, p, s):
     """Look up each row's key in the learned table of group statistics."""
     codes = pd.Index(s["keys"], dtype=object).get_indexer(keys_of(df[p["by"]]))

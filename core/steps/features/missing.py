@@ -8,11 +8,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from core.steps.features.base import FeatureStep, candidate_columns, exported, with_columns
+from core.steps.features.base import FeatureStep, candidate_columns, with_columns
+from core.steps.codegen import kernel
 from core.steps.base import Columns, Optional, register
 
 
-@exported(with_columns)
+@kernel
 def missing_indicator_columns(df, p, s):
     """``<column>_missing``: 1 where the value is missing, else 0."""
     return with_columns(df, {f"{c}_missing": df[c].isna().to_numpy().astype(np.uint8) for c in s["columns"]})

@@ -15,11 +15,12 @@ from typing import ClassVar
 import numpy as np
 
 from core.errors import ValidationError
-from core.steps.features.base import NUMERIC, FeatureStep, as_numbers, exported, with_columns
+from core.steps.features.base import NUMERIC, FeatureStep, as_numbers, with_columns
+from core.steps.codegen import kernel
 from core.steps.base import Boolean, Columns, Interval, register
 
 
-@exported(as_numbers, with_columns)
+@kernel
 def map_numbers(df, p, s, fn):
     """Apply ``fn(values, learned)`` to each column of ``p["columns"]``."""
     new = {}
@@ -30,12 +31,12 @@ def map_numbers(df, p, s, fn):
     return with_columns(df, new)
 
 
-@exported(map_numbers)
+@kernel
 def log1p_columns(df, p, s):
     return map_numbers(df, p, s, lambda x, _: np.where(x > -1, np.log1p(x), np.nan))
 
 
-@exported(map_numbers)
+@kernel
 def yeo_johnson_columns(df, p, s):
     def transform(x, learned):
         lam = learned["lambda"]
@@ -56,17 +57,17 @@ def yeo_johnson_columns(df, p, s):
     return map_numbers(df, p, s, transform)
 
 
-@exported(map_numbers)
+@kernel
 def standardize_columns(df, p, s):
     return map_numbers(df, p, s, lambda x, m: (x - m["mean"]) / m["scale"])
 
 
-@exported(map_numbers)
+@kernel
 def min_max_columns(df, p, s):
     return map_numbers(df, p, s, lambda x, m: (x - m["min"]) / m["range"])
 
 
-@exported(map_numbers)
+@kernel
 def quantile_bin_columns(df, p, s):
     def binned(x, learned):
         edges = np.asarray(learned["edges"], dtype="float64")
@@ -75,7 +76,7 @@ def quantile_bin_columns(df, p, s):
     return map_numbers(df, p, s, binned)
 
 
-@exported(map_numbers)
+@kernel
 def winsorize_columns(df, p, s):
     return map_numbers(df, p, s, lambda x, m: np.clip(x, m["low"], m["high"]))
 

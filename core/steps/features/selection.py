@@ -14,14 +14,15 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from core.steps.features.base import FeatureStep, as_numbers, candidate_columns, detect_task, exported, keys_of
+from core.steps.features.base import FeatureStep, as_numbers, candidate_columns, detect_task, keys_of
+from core.steps.codegen import kernel
 from core.steps.base import Interval, register
 
 SAMPLE_ROWS = 20_000
 MAX_LEVELS = 50  # category levels kept apart when estimating mutual information
 
 
-@exported()
+@kernel
 def drop_selected_columns(df, p, s):
     """Drop the columns chosen on the training rows (those absent are ignored)."""
     return df.drop(columns=[c for c in s["dropped"] if c in df.columns])

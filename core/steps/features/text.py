@@ -11,13 +11,14 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ValidationError
-from core.steps.features.base import TEXT, FeatureStep, SubsetOf, exported, with_columns
+from core.steps.features.base import TEXT, FeatureStep, SubsetOf, with_columns
+from core.steps.codegen import kernel
 from core.steps.base import Boolean, Column, Interval, register
 
 STATS = ("chars", "words", "digits")
 
 
-@exported(with_columns)
+@kernel
 def text_stats_columns(df, p, s):
     """Characters, words (runs of non-space) and digits per value."""
     col = p["column"]
@@ -29,7 +30,7 @@ def text_stats_columns(df, p, s):
     return with_columns(df, new, drop=() if p["keep_original"] else (col,))
 
 
-@exported()
+@kernel
 def tfidf_matrix(texts, s):
     """TF-IDF rows (l2-normalised) over the learned vocabulary and idf weights."""
     from sklearn.feature_extraction.text import CountVectorizer
@@ -41,7 +42,7 @@ def tfidf_matrix(texts, s):
     return normalize(counts.multiply(np.asarray(s["idf"], dtype="float64")).tocsr())
 
 
-@exported(tfidf_matrix, with_columns)
+@kernel
 def tfidf_svd_columns(df, p, s):
     """``<column>_svd<i>``: the TF-IDF vector projected on the learned SVD components."""
     col = p["column"]

@@ -22,14 +22,15 @@ import pandas as pd
 
 from core.errors import ValidationError
 from core.steps.features.base import CATEGORY, NUMERIC, TIME, FeatureStep, IntList, SubsetOf, as_numbers, column_kind, \
-    exported, keys_of, with_columns
+    keys_of, with_columns
+from core.steps.codegen import kernel
 from core.steps.base import Column, Columns, Interval, Optional, register
 from core.steps.features.dates import utc_naive
 
 STATS = ("mean", "sum", "min", "max", "std")
 
 
-@exported(keys_of, as_numbers, utc_naive)
+@kernel
 def ordered_rows(df, p, s, own_targets):
     """The rows with a time, after the stored history, sorted by (entity, time).
 
@@ -70,7 +71,7 @@ def ordered_rows(df, p, s, own_targets):
     return work.sort_values(["_key", "_time"], kind="stable").reset_index(drop=True)
 
 
-@exported()
+@kernel
 def past_columns(ordered, n, p, s):
     """Lag (``p["lags"]``) or rolling-window (``p["window"]``, ``p["stats"]``) values of
     strictly earlier rows, as {name: array over the n rows}."""
@@ -93,7 +94,7 @@ def past_columns(ordered, n, p, s):
     return new
 
 
-@exported(ordered_rows, past_columns, with_columns)
+@kernel
 def past_value_columns(df, p, s):
     """New rows after the stored history: lags or rolling windows of earlier rows."""
     return with_columns(df, past_columns(ordered_rows(df, p, s, False), len(df), p, s))
