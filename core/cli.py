@@ -206,6 +206,25 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from core import ingest
+    from core.bundle import ModelBundle
+    from core.explain import explain
+
+    if not args.bundle.is_file():
+        raise AssayError(f"There is no model file {str(args.bundle)!r}.",
+                         hint="Give the path of a model zip (Train page download or `assay train --out`).")
+    bundle = ModelBundle.from_bytes(args.bundle.read_bytes())
+    rows = ingest.load(args.file).frame
+    result = explain(bundle, rows, max_rows=args.rows, seed=args.seed)
+    args.out.write_bytes(result.to_parquet())
+    top = result.mean_abs(0).head(5)
+    print(json.dumps({"file": str(args.out), "rows": result.n, "of_rows": result.total_rows, "space": result.space,
+                      "outputs": result.outputs, "top_features": {k: round(float(v), 6) for k, v in top.items()}},
+                     ensure_ascii=False))
+    return 0
+
+
 def _cmd_worker(args: argparse.Namespace) -> int:
     from core import worker
 
@@ -274,6 +293,14 @@ def build_parser() -> argparse.ArgumentParser:
     from core import drift_cli
 
     drift_cli.add_parser(sub)
+
+    p = sub.add_parser("explain", help="SHAP values of a model on a file's rows, written as Parquet")
+    p.add_argument("bundle", type=Path, help="a model zip")
+    p.add_argument("file", type=Path, help="rows to explain (CSV, Excel, Parquet, JSON)")
+    p.add_argument("--rows", type=int, default=5_000, help="explain a random sample of this many rows (default 5000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sample")
+    p.add_argument("--out", type=Path, required=True, help="Parquet file to write (e.g. shap.parquet)")
+    p.set_defaults(func=_cmd_explain)
 
     p = sub.add_parser("worker", help="run queued jobs from the store until stopped")
     p.add_argument("--kinds", default="", help="comma-separated job kinds to take")

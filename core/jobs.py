@@ -50,6 +50,7 @@ log = logging.getLogger("assay.jobs")
 # kind -> "module:function". Add a line when a new kind of job appears.
 HANDLERS: dict[str, str] = {
     "selftest": "core.jobs:_selftest_job",
+    "explain": "core.explain.job:explain_job",
 }
 
 ACTIVE = ("queued", "running")
