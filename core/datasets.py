@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from core import store
 from core.ingest import Loaded
 
-__all__ = ["save_loaded", "default_name", "unique_name", "load_frame", "load_cleaned"]
+__all__ = ["save_loaded", "default_name", "unique_name", "load_frame", "load_cleaned", "clean_sha"]
 
 
 def default_name(file_name: str) -> str:
@@ -57,9 +57,16 @@ def load_frame(engine: sa.Engine, dataset_id: int, project_id: int | None = None
         return store.read_dataset_frame(s, dataset)
 
 
+def clean_sha(recipe) -> str:
+    """sha of a recipe's cleaning steps ("" when there are none): what a cleaned table depends on."""
+    from core import jsonutil
+
+    return jsonutil.canonical_sha([step.to_dict() for step in recipe.clean]) if recipe.clean else ""
+
+
 def load_cleaned(session: Session, dataset: store.Dataset) -> tuple[pd.DataFrame, str]:
-    """The dataset's raw table with its recipe's cleaning steps applied, and that recipe's sha
-    (empty when there are no steps): the table the pages show, for headless callers."""
+    """The dataset's raw table with its recipe's cleaning steps applied, and :func:`clean_sha`
+    of those steps: the table the pages show, for headless callers."""
     from core.recipe import Recipe
 
     frame = store.read_dataset_frame(session, dataset)
@@ -67,4 +74,4 @@ def load_cleaned(session: Session, dataset: store.Dataset) -> tuple[pd.DataFrame
     recipe = Recipe.from_dict(head.steps) if head is not None else Recipe()
     if not recipe.clean:
         return frame, ""
-    return recipe.apply_clean(frame)[0], head.sha
+    return recipe.apply_clean(frame)[0], clean_sha(recipe)

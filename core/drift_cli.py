@@ -55,8 +55,8 @@ def _side(session, spec: str, project: str | None):
     if dataset is None:
         loaded = ingest.load(Path(spec))
         return loaded.frame, Path(spec).name, None, {"file": loaded.report.source_sha}
-    frame, recipe_sha = datasets.load_cleaned(session, dataset)
-    return frame, dataset.name, dataset, {"blob": dataset.blob_sha, "recipe": recipe_sha}
+    frame, clean_sha = datasets.load_cleaned(session, dataset)
+    return frame, dataset.name, dataset, {"blob": dataset.blob_sha, "clean": clean_sha}
 
 
 def _model(session, spec: str, project: str | None):

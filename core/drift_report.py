@@ -72,6 +72,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;ma
 .verdict{padding:1rem 1.25rem;border-radius:8px;color:#fff;font-size:1.15rem;margin:1rem 0}
 table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{padding:.35rem .5rem;border-bottom:1px solid #ddd;
 text-align:left;vertical-align:top}th{cursor:pointer;background:#f5f5f5;user-select:none}td.num{text-align:right}
+td:nth-child(5){min-width:22rem}
 .status{font-weight:600}.muted{color:#666;font-size:.9rem}
 """
 # Sorts the table by a header click; reads only our own data-sort attributes, never user text.
@@ -104,14 +105,16 @@ def _table(frame: pd.DataFrame, sort_keys: dict[str, list] | None = None) -> str
         cells = []
         for col, value in zip(frame.columns, row):
             key = sort_keys.get(col, [None] * len(frame))[i]
-            shown = "" if value is None or (isinstance(value, float) and pd.isna(value)) else value
-            sort = _e(key if key is not None else shown)
+            missing = value is None or (isinstance(value, float) and pd.isna(value))
+            sort = _e(key if key is not None else ("" if missing else value))
+            shown = "" if missing else f"{value:.3g}" if isinstance(value, float) else value
             css = ' class="num"' if isinstance(value, (int, float)) else ""
             if col == "Status":
                 css = f' class="status" style="color:{_COLOURS.get(str(value), "#222")}"'
             cells.append(f'<td{css} data-sort="{sort}">{_e(shown)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f'<table class="sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    return (f'<div style="overflow-x:auto"><table class="sortable"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
 def to_html(result: drift.DriftResult) -> str:

@@ -49,13 +49,12 @@ def column_table(result: DriftResult) -> pd.DataFrame:
     rows = []
     for c in columns_by_severity(result):
         rows.append({
-            "Column": c.name, "Status": c.status, "Kind": c.kind,
-            "Score": score(c, result.config),
-            "PSI": c.psi, "Wasserstein (std)": c.wasserstein, "Jensen-Shannon": c.js,
-            "p (BH)": c.p_adjusted,
-            "Missing before": c.missing_ref, "Missing now": c.missing_cur,
+            "Column": c.name, "Status": c.status, "Score": score(c, result.config),
             **({"Importance": c.importance} if result.model else {}),
             "Why": "; ".join(c.reasons),
+            "PSI": c.psi, "Wasserstein (std)": c.wasserstein, "Jensen-Shannon": c.js,
+            "p (BH)": c.p_adjusted,
+            "Missing before": c.missing_ref, "Missing now": c.missing_cur, "Kind": c.kind,
         })
     frame = pd.DataFrame(rows)
     for col in ("Score", "PSI", "Wasserstein (std)", "Jensen-Shannon", "p (BH)", "Missing before", "Missing now"):
@@ -75,6 +74,8 @@ def effect_figure(result: DriftResult, limit: int = 30) -> go.Figure:
     ))
     fig.add_vline(x=1.0, line_dash="dash", line_color="#555",
                   annotation_text="drift threshold", annotation_position="top")
+    if max(((score(c, result.config) or 0) for c in columns), default=0) > 5:
+        fig.update_xaxes(type="log")  # keep the threshold readable next to huge scores
     fig.update_layout(title="Largest effect size, as a share of its drift threshold",
                       xaxis_title="effect / drift threshold (drift needs ≥ 1 and p < alpha)",
                       height=max(260, 26 * len(columns) + 120), margin=dict(l=10, r=10, t=60, b=40))
