@@ -8,6 +8,7 @@ import pytest
 
 from core import drift_report, store
 from tests.conftest import dataset_path
+from ui.text import md
 
 
 def _texts(at) -> str:
@@ -90,7 +91,7 @@ def test_a_cut_outside_the_data_is_explained_and_nothing_is_saved(new_app, demo_
     at.number_input(key=f"drift.cut_number.{dataset_id}.day").set_value(5000.0).run()
     at.button(key="drift.compare").click().run()
     assert not at.exception
-    assert "No rows from 5000.0 in 'day': it runs from 1 to 365. Pick a cut inside that range." in _texts(at)
+    assert md("No rows from 5000.0 in 'day': it runs from 1 to 365. Pick a cut inside that range.") in _texts(at)
     with store.read_session() as s:
         assert store.list_reports(s, demo_project) == []
 
