@@ -302,6 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="Parquet file to write (e.g. shap.parquet)")
     p.set_defaults(func=_cmd_explain)
 
+    from core import profile_cli
+
+    profile_cli.add_parser(sub)
+
     p = sub.add_parser("worker", help="run queued jobs from the store until stopped")
     p.add_argument("--kinds", default="", help="comma-separated job kinds to take")
     p.add_argument("--idle-exit", type=float, default=0.0, help="stop after this many idle seconds")

@@ -51,6 +51,7 @@ log = logging.getLogger("assay.jobs")
 HANDLERS: dict[str, str] = {
     "selftest": "core.jobs:_selftest_job",
     "explain": "core.explain.job:explain_job",
+    "profile_report": "core.profile_report:run_report_job",
 }
 
 ACTIVE = ("queued", "running")
