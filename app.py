@@ -13,6 +13,7 @@ shell.project_sidebar()
 
 pages = [
     st.Page("pages/upload.py", title="Data", icon=":material/upload_file:", default=True),
+    st.Page("pages/profile.py", title="Profile", icon=":material/query_stats:"),
     st.Page("pages/clean.py", title="Clean", icon=":material/cleaning_services:"),
     st.Page("pages/drift.py", title="Drift", icon=":material/compare_arrows:"),
 ]
