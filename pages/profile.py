@@ -27,7 +27,7 @@ target = aim.selectbox("Target", options, index=options.index(role) if role in o
                       key=f"profile.target.{dataset.id}",
                       help="The column to predict: adds target analysis and the leakage test.")
 target = None if target == "(none)" else target
-report_id, prof = profile_for(dataset, steps, target)
+prof = profile_for(dataset, steps, target)
 
 cols = st.columns(5)
 cols[0].metric("Rows", f"{prof.rows:,}")
@@ -45,10 +45,10 @@ if prof.sample_rows:
 st.caption(" ".join(notes))
 
 st.subheader("What needs attention")
-critical = [a for a in prof.alerts if a.severity == "critical"]
+critical = dict.fromkeys(a.sentence for a in prof.alerts if a.severity == "critical")  # one per leak
 rest = [a for a in prof.alerts if a.severity != "critical"]
-for alert in critical:
-    st.error(md(alert.sentence), icon=":material/report:")
+for sentence in critical:
+    st.error(md(sentence), icon=":material/report:")
 if rest:
     st.dataframe(pd.DataFrame({
         "Severity": ["⚠️ warning" if a.severity == "warning" else "ℹ️ info" for a in rest],

@@ -22,12 +22,12 @@ def _profile(store_url: str, key: str, dataset_id: int, steps_json: str, target:
                            target=target)
 
 
-def profile_for(dataset: store.Dataset, steps: list, target: str | None) -> tuple[int, Profile]:
+def profile_for(dataset: store.Dataset, steps: list, target: str | None) -> Profile:
     """The profile of the dataset as its cleaning steps leave it; computed at most once."""
     import json
 
     key = profile_key(dataset.blob_sha, steps, target)
-    return _profile(engine().url.render_as_string(), key, dataset.id, json.dumps(steps, sort_keys=True), target)
+    return _profile(engine().url.render_as_string(), key, dataset.id, json.dumps(steps, sort_keys=True), target)[1]
 
 
 def stored_report(dataset: store.Dataset, steps: list, target: str | None) -> store.Report | None:
