@@ -15,6 +15,7 @@ pages = [
     st.Page("pages/upload.py", title="Data", icon=":material/upload_file:", default=True),
     st.Page("pages/profile.py", title="Profile", icon=":material/query_stats:"),
     st.Page("pages/clean.py", title="Clean", icon=":material/cleaning_services:"),
+    st.Page("pages/features.py", title="Features", icon=":material/auto_awesome:"),
     st.Page("pages/drift.py", title="Drift", icon=":material/compare_arrows:"),
 ]
 shell.guard(st.navigation(pages))

@@ -87,6 +87,7 @@ def leakage_check(
     seed: int = 0,
     *,
     sample_rows: int = SAMPLE_ROWS,
+    scores: dict | None = None,
 ) -> list[LeakSuspect]:
     """Columns of ``frame`` suspected of leaking ``target``, strongest first.
 
@@ -100,6 +101,9 @@ def leakage_check(
         look at these columns.
     seed : the sample, the folds and the halves depend only on it.
     sample_rows : rows looked at (a seeded random sample when the table is larger).
+    scores : when a dict is given, every tested column's held-out score alone is put in
+        it, strong or not, as ``{column: (score, metric)}`` (the Features page shows it as
+        the column's association with the target).
 
     Returns an empty list when the target has fewer than two distinct values or too
     few rows to judge (under 30).
@@ -144,6 +148,8 @@ def leakage_check(
         yv = _as_float(y)
         for col in candidates:
             score = _r2(yv, _oof_regression(sample[col], yv, folds))
+            if scores is not None:
+                scores[col] = (score, "r2")
             if score >= SINGLE_BAR:
                 suspects[(col,)] = LeakSuspect(
                     (col,), score, "r2", "single",
@@ -156,6 +162,8 @@ def leakage_check(
         codes, _ = pd.factorize(y.astype(str) if y.dtype == object else y)
         for col in candidates:
             score = _balanced_accuracy(codes, _oof_classes(sample[col], codes, folds))
+            if scores is not None:
+                scores[col] = (score, "balanced_accuracy")
             if score >= SINGLE_BAR:
                 suspects[(col,)] = LeakSuspect(
                     (col,), score, "balanced_accuracy", "single",

@@ -28,7 +28,7 @@ from core.steps import FitContext, Step, step_from_dict
 from core.steps.codegen import kernel_sources
 
 __all__ = ["Recipe", "FittedRecipe", "RECIPE_FORMAT", "RECIPE_VERSION", "STAGES", "MissingColumnError",
-           "run_clean_step"]
+           "run_clean_step", "run_feature_step"]
 
 RECIPE_FORMAT = "assay.recipe"
 RECIPE_VERSION = 1
@@ -309,6 +309,13 @@ def run_clean_step(step: Step, frame: pd.DataFrame, number: int,
     """Fit and apply one cleaning step as step ``number`` of a recipe (errors say so)."""
     context = context or FitContext()
     return _run(step, "Clean", number, frame, lambda s, f: s.fit_transform(f, context))
+
+
+def run_feature_step(step: Step, frame: pd.DataFrame, number: int,
+                     context: FitContext | None = None) -> tuple[pd.DataFrame, dict]:
+    """Fit and apply one feature step as feature step ``number`` of a recipe (errors say so)."""
+    context = context or FitContext()
+    return _run(step, "Feature", number, frame, lambda s, f: s.fit_transform(f, context))
 
 
 def _run(step: Step, stage: str, number: int, frame: pd.DataFrame, call) -> tuple[pd.DataFrame, dict]:

@@ -204,6 +204,14 @@ class FitContext:
     kinds: dict[str, str] = dataclasses.field(default_factory=dict)
     seed: int = 0
 
+    @classmethod
+    def of_dataset(cls, roles: dict | None, schema: dict | None, seed: int = 0) -> FitContext:
+        """The context of a stored dataset: its roles and the column kinds of its schema."""
+        roles = roles or {}
+        kinds = {name: col.get("kind") for name, col in ((schema or {}).get("columns") or {}).items()}
+        return cls(target=roles.get("target"), time=roles.get("time"), id=roles.get("id"),
+                   group=roles.get("group"), kinds=kinds, seed=seed)
+
 
 @dataclass(frozen=True, kw_only=True)
 class Step:
