@@ -233,6 +233,47 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     return worker.main(argv)
 
 
+def _stored_model_bytes(spec: str) -> tuple[bytes, str]:
+    """A model of the store (``--model ID``), if the user may open its project (team mode)."""
+    if not spec.isdigit():
+        raise AssayError(f"--model takes a model id (a number); got {spec!r}.", hint="The Predict page shows ids.")
+    with store.read_session(_engine()) as s:
+        model = s.get(store.Model, int(spec))
+        if model is not None:
+            try:
+                store.get_project(s, model.project_id, cli_user())
+            except AssayError:
+                model = None
+        if model is None:
+            raise AssayError(f"There is no model {spec} you may open.", hint="See the project's models on the "
+                             "Predict page, or sign in as a member of its project (ASSAY_USER).")
+        return store.get_blob(s, model.blob_sha), f"{model.name} (#{model.id})"
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from core import serve
+    from core.bundle import ModelBundle
+
+    if (args.bundle is None) == (args.model is None):
+        raise AssayError("Give a model bundle file, or --model ID for a model of the store (not both).")
+    if args.bundle is not None:
+        try:
+            data, name = args.bundle.read_bytes(), args.bundle.name
+        except OSError as exc:
+            raise AssayError(f"Cannot read the model bundle {str(args.bundle)!r}: {exc.strerror}.") from None
+    else:
+        data, name = _stored_model_bytes(args.model)
+    bundle = ModelBundle.from_bytes(data)
+    if not serve.is_loopback(args.host):
+        print(f"warning: listening on {args.host}: anyone who can reach it can use the model "
+              "(the service has no sign-in).", file=sys.stderr)
+    print(f"Serving {name} ({bundle.task}, target {bundle.target!r}) on http://{args.host}:{args.port} "
+          "- POST /predict, GET /schema, GET /health, docs at /docs", file=sys.stderr)
+    serve.serve(bundle, host=args.host, port=args.port, name=name,
+                log_level="info" if args.verbose else "warning")
+    return 0
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -305,6 +346,13 @@ def build_parser() -> argparse.ArgumentParser:
     from core import profile_cli
 
     profile_cli.add_parser(sub)
+
+    p = sub.add_parser("serve", help="serve a model over HTTP (FastAPI): POST /predict, GET /schema, /health")
+    p.add_argument("bundle", type=Path, nargs="?", help="a model bundle (.zip) from the Train page or `assay train`")
+    p.add_argument("--model", metavar="ID", help="a model of the store instead of a file (team mode: yours only)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("worker", help="run queued jobs from the store until stopped")
     p.add_argument("--kinds", default="", help="comma-separated job kinds to take")

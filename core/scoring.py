@@ -1,0 +1,264 @@
+"""Scoring new rows with a model: the schema check, the conversion to the training types, the predictions.
+
+The Predict page, ``assay predict`` and the HTTP service (:mod:`core.serve`) all call
+:func:`score`, so the same rows give the same predictions everywhere.
+
+1. :func:`conform` checks the new table against the columns the model was trained
+   with (``bundle.input_schema``): a missing column is an error naming it; extra
+   columns are ignored (and reported); a column whose values do not read as the
+   training kind is reported with how many values could not be read (they count as
+   missing) and a few examples. Each expected column is then stored the way the
+   training table stored it (numbers, labels as categories, dates, true/false), so a
+   CSV, a Parquet file and JSON records of the same rows score identically.
+2. The model replays the recipe (training-only row steps such as filters skipped),
+   builds its input table and predicts: ``prediction`` plus ``proba:<class>`` columns.
+
+>>> scored = score(bundle, new_rows)                                   # doctest: +SKIP
+>>> scored.check.notices(), scored.predictions.head()                  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from core.errors import InputError
+from core.schema import Kind, coerce
+
+__all__ = ["ColumnProblem", "SchemaCheck", "Scored", "FAMILIES", "family_of", "conform", "check_schema", "score",
+           "result_table", "label_text"]
+
+# What a kind means to a model: numbers, labels, dates or true/false.
+FAMILIES = {"integer": "numbers", "float": "numbers", "boolean": "true/false values", "datetime": "dates",
+            "categorical": "labels", "text": "text", "id": "identifiers"}
+_LABELS = ("labels", "text", "identifiers")
+_EXAMPLES = 3
+
+
+def family_of(kind: str) -> str:
+    return FAMILIES.get(str(kind), "labels")
+
+
+@dataclass
+class ColumnProblem:
+    """An expected column whose values do not read as the kind they had in training."""
+
+    column: str
+    expected: str  # the training kind
+    found: str  # what the new column holds (a family: numbers, labels, dates ...)
+    unreadable: int  # values that could not be read as the training kind (now missing)
+    rows: int
+    examples: list[str] = field(default_factory=list)
+
+    def sentence(self) -> str:
+        text = (f"Column {self.column!r} held {family_of(self.expected)} in training ({self.expected}); "
+                f"the new data has {self.found}")
+        if self.unreadable:
+            shown = ", ".join(repr(e) for e in self.examples)
+            text += (f": {self.unreadable:,} of the {self.rows:,} value(s) given cannot be read as {family_of(self.expected)} "
+                     f"(e.g. {shown}) and count as missing")
+        elif family_of(self.expected) in _LABELS:
+            text += ", read as labels: labels the model never saw count as unknown"
+        return text + "."
+
+
+@dataclass
+class SchemaCheck:
+    """How a new table compares with the columns the model was trained with."""
+
+    expected: dict[str, str]
+    rows: int
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    target: str | None = None  # the target column, when the new table has it (not used to predict)
+    mismatches: list[ColumnProblem] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)  # expected columns with every value missing
+
+    @property
+    def ok(self) -> bool:
+        """Can the table be scored (no expected column missing)?"""
+        return not self.missing
+
+    def error(self) -> InputError | None:
+        if not self.missing:
+            return None
+        shown = ", ".join(repr(c) for c in self.missing[:10]) + (" ..." if len(self.missing) > 10 else "")
+        return InputError(
+            f"The new data lacks {len(self.missing)} column(s) the model was trained with: {shown}.",
+            hint="Add them (empty values are allowed) or score a table with the training columns; "
+                 "names must match exactly, including case.",
+        )
+
+    def notices(self) -> list[str]:
+        """Things to know that change nothing in the predictions."""
+        out = []
+        if self.extra:
+            shown = ", ".join(repr(c) for c in self.extra[:10]) + (" ..." if len(self.extra) > 10 else "")
+            out.append(f"{len(self.extra)} column(s) the model does not use are ignored: {shown}.")
+        if self.target is not None:
+            out.append(f"The table has the target column {self.target!r}; it is not used to predict.")
+        return out
+
+    def warnings(self) -> list[str]:
+        """Type mismatches and empty columns: predictions are made, but may suffer."""
+        out = [p.sentence() for p in self.mismatches]
+        if self.empty and self.rows:
+            shown = ", ".join(repr(c) for c in self.empty[:10]) + (" ..." if len(self.empty) > 10 else "")
+            out.append(f"Every value is missing in {len(self.empty)} column(s) the model uses: {shown}.")
+        return out
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Scored:
+    """Predictions for the rows that were scored, the schema check, and (optionally) top reasons."""
+
+    predictions: pd.DataFrame
+    check: SchemaCheck
+    reasons: pd.DataFrame | None = None
+
+    def table(self, frame: pd.DataFrame, *, keep_input: bool = True) -> pd.DataFrame:
+        return result_table(frame, self, keep_input=keep_input)
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+def _found(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series):
+        return "true/false values"
+    if pd.api.types.is_numeric_dtype(series):
+        return "numbers"
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "dates"
+    return "labels"
+
+
+def label_text(value) -> str:
+    """A value as a label: ``3.0`` and ``3`` are the same label ``"3"`` (CSV floats vs ints)."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _as_labels(series: pd.Series, kind: str) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        values = series.astype(object)
+        series = values.where(values.isna(), values.map(label_text))
+    out, _ = coerce(series, kind)
+    return out
+
+
+def _as_numbers(series: pd.Series, kind: str) -> pd.Series:
+    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        series, _ = coerce(series, Kind.FLOAT)
+    if kind == "integer" and series.dtype.kind == "f":
+        finite = series.dropna()
+        if (finite == np.round(finite)).all() and np.isfinite(finite).all():
+            series, _ = coerce(series, Kind.INTEGER)  # whole numbers stored as in training
+    return series
+
+
+def _convert(series: pd.Series, kind: str) -> pd.Series:
+    """``series`` stored as training stored the kind (see :func:`core.schema.coerce`)."""
+    family = family_of(kind)
+    if family == "numbers":
+        return _as_numbers(series, kind)
+    if family in _LABELS:
+        if kind == "categorical" and isinstance(series.dtype, pd.CategoricalDtype):
+            return series
+        return _as_labels(series, kind)
+    if family == "dates" and pd.api.types.is_datetime64_any_dtype(series):
+        return series
+    if family == "true/false values" and str(series.dtype) == "boolean":
+        return series
+    out, _ = coerce(series, kind)
+    return out
+
+
+def _compatible(expected: str, found: str) -> bool:
+    """Can values the new column holds stand for the training kind (unreadable ones aside)?"""
+    family = family_of(expected)
+    if family in _LABELS:
+        return found == "labels"  # numbers as labels: "3" never matches a training label "three"
+    if family == "dates":
+        return found in ("dates", "labels")  # text dates are read as dates
+    return True  # numbers and true/false values: what does not read is counted as unreadable
+
+
+def conform(bundle, frame: pd.DataFrame, *, strict: bool = True) -> tuple[pd.DataFrame, SchemaCheck]:
+    """Check ``frame`` against the model's columns and store them as in training.
+
+    Returns the table to score (the expected columns converted, extra columns left
+    as they are) and the :class:`SchemaCheck`. With ``strict`` a missing column
+    raises the check's :class:`~core.errors.InputError`.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError("The rows to score must be a table.")
+    if frame.columns.duplicated().any():
+        dup = frame.columns[frame.columns.duplicated()][0]
+        raise InputError(f"The new data has the column {dup!r} twice.", hint="Give each column a unique name.")
+    expected = dict(bundle.input_schema)
+    names = [str(c) for c in frame.columns]
+    if names != list(frame.columns):
+        frame = frame.set_axis(names, axis=1)
+    check = SchemaCheck(expected=expected, rows=len(frame))
+    check.missing = [c for c in expected if c not in frame.columns]
+    check.extra = [c for c in names if c not in expected and c != bundle.target]
+    check.target = bundle.target if bundle.target in frame.columns else None
+    if strict and check.missing:
+        raise check.error()
+    converted = {}
+    for column, kind in expected.items():
+        if column not in frame.columns:
+            continue
+        series = frame[column]
+        before = series.notna()
+        if not before.any():
+            check.empty.append(column)
+        out = _convert(series, kind)
+        lost = before.to_numpy(dtype=bool) & out.isna().to_numpy(dtype=bool)
+        found = _found(series)
+        n_lost = int(lost.sum())
+        if n_lost or (before.any() and not _compatible(kind, found)):
+            examples = pd.unique(series[lost].astype(str))[:_EXAMPLES].tolist() if n_lost else []
+            check.mismatches.append(ColumnProblem(column, kind, found, n_lost, int(before.sum()), examples))
+        if out is not series:
+            converted[column] = out
+    if converted:
+        frame = frame.copy(deep=False)  # the caller's table stays as it was; no data copied
+        for column, series in converted.items():
+            frame[column] = series
+    return frame, check
+
+
+def check_schema(bundle, frame: pd.DataFrame) -> SchemaCheck:
+    """The :class:`SchemaCheck` of ``frame`` (never raises for missing columns)."""
+    return conform(bundle, frame, strict=False)[1]
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def score(bundle, frame: pd.DataFrame, *, threshold: float | None = None) -> Scored:
+    """Predictions for ``frame`` (rows keep their index), after :func:`conform`."""
+    rows, check = conform(bundle, frame)
+    return Scored(bundle.predict(rows, threshold=threshold), check)
+
+
+def result_table(frame: pd.DataFrame, scored: Scored, *, keep_input: bool = True) -> pd.DataFrame:
+    """What a download holds: the input columns (unless not wanted), predictions, reasons.
+
+    Prediction columns whose names clash with input columns get a " (model)" suffix.
+    """
+    parts = [scored.predictions]
+    if scored.reasons is not None:
+        parts.append(scored.reasons)
+    out = pd.concat(parts, axis=1) if len(parts) > 1 else scored.predictions
+    if not keep_input:
+        return out.reset_index(drop=True)
+    return frame.join(out, rsuffix=" (model)").reset_index(drop=True)

@@ -1,0 +1,51 @@
+"""Small real models for scoring tests: built the way training builds them, in a second or two."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from core import ingest
+from core.bundle import Member, ModelBundle
+from core.recipe import Recipe
+from core.steps import FitContext
+from core.train import zoo
+from core.train.prep import infer_spec
+from core.train.tasks import class_order, encode_target
+
+PARAMS = {
+    "catboost": {"family": "catboost", "depth": 4, "l2_leaf_reg": 3.0, "random_strength": 1.0,
+                 "bagging_temperature": 1.0, "one_hot_max_size": 2},
+    "rf": {"family": "rf", "n_estimators": 20, "max_features": 0.5, "min_samples_leaf": 2},
+    "linear": {"family": "linear", "C": 1.0},
+}
+
+
+def load(path) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A table read as the Data page reads it, and its column kinds."""
+    loaded = ingest.load(path)
+    return loaded.frame, {n: c["kind"] for n, c in loaded.schema()["columns"].items()}
+
+
+def make_bundle(frame: pd.DataFrame, kinds: dict[str, str], target: str, task: str, *,
+                recipe: Recipe | None = None, families=("catboost",), iterations: int = 40) -> ModelBundle:
+    recipe = recipe or Recipe()
+    fitted, cleaned = recipe.fit(frame, FitContext(target=target, kinds=kinds))
+    cleaned = cleaned.dropna(subset=[target])
+    y_raw = cleaned.pop(target)
+    classes = class_order(y_raw, task) if task != "regression" else None
+    y = encode_target(y_raw, task, classes)
+    spec, _ = infer_spec(cleaned, kinds)
+    X = spec.transform(cleaned)
+    ctx = zoo.ZooContext(task=task, n_classes=len(classes or []), spec=spec, threads=1)
+    members = [Member(f, zoo.fit_final(PARAMS[f], X, y, ctx, iterations), weight=1.0, params=PARAMS[f], name=f)
+               for f in families]
+    used = set(spec.source_columns) | {c for s in (*recipe.clean, *recipe.features) for c in s.columns_in()}
+    bundle = ModelBundle(
+        task=task, target=target, classes=classes,
+        input_schema={c: kinds[c] for c in map(str, frame.columns) if c in used and c != target},
+        feature_names=spec.feature_names, fitted_recipe=fitted, input_spec=spec, members=members,
+        metadata={"metric": "log_loss" if task == "multiclass" else None, "seed": 0},
+    )
+    bundle.set_reference(frame)
+    bundle.learn_importance(X)
+    return bundle
