@@ -27,8 +27,8 @@ import pandas as pd
 from core.errors import InputError
 from core.schema import Kind, coerce
 
-__all__ = ["ColumnProblem", "SchemaCheck", "Scored", "FAMILIES", "family_of", "conform", "check_schema", "score",
-           "result_table", "label_text"]
+__all__ = ["ColumnProblem", "SchemaCheck", "Scored", "ModelInfo", "FAMILIES", "family_of", "conform", "check_schema",
+           "score", "result_table", "label_text", "drift_inputs", "drift_against_training", "list_models"]
 
 # What a kind means to a model: numbers, labels, dates or true/false.
 FAMILIES = {"integer": "numbers", "float": "numbers", "boolean": "true/false values", "datetime": "dates",
@@ -146,38 +146,43 @@ def label_text(value) -> str:
 
 
 def _as_labels(series: pd.Series, kind: str) -> pd.Series:
+    if kind == "categorical" and isinstance(series.dtype, pd.CategoricalDtype):
+        return series
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        return series.astype("category") if kind == "categorical" else series  # text already: one step
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         values = series.astype(object)
         series = values.where(values.isna(), values.map(label_text))
-    out, _ = coerce(series, kind)
-    return out
+    return coerce(series, kind)[0]
 
 
-def _as_numbers(series: pd.Series, kind: str) -> pd.Series:
-    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-        series, _ = coerce(series, Kind.FLOAT)
-    if kind == "integer" and series.dtype.kind == "f":
-        finite = series.dropna()
-        if (finite == np.round(finite)).all() and np.isfinite(finite).all():
-            series, _ = coerce(series, Kind.INTEGER)  # whole numbers stored as in training
-    return series
+def _whole(series: pd.Series) -> pd.Series:
+    """Floats that are all whole numbers as integers (``Int64`` when some are missing), as ingest stores them."""
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    present = values[~np.isnan(values)]
+    if not (np.isfinite(present).all() and (present == np.round(present)).all()):
+        return series
+    if len(present) == len(values):
+        return pd.Series(values.astype(np.int64), index=series.index, name=series.name)
+    return series.astype("Int64")
 
 
-def _convert(series: pd.Series, kind: str) -> pd.Series:
-    """``series`` stored as training stored the kind (see :func:`core.schema.coerce`)."""
+def _convert(series: pd.Series, kind: str) -> tuple[pd.Series, bool]:
+    """``series`` stored as training stored ``kind`` (see :func:`core.schema.coerce`), and whether
+    the conversion may have turned values it could not read into missing ones."""
     family = family_of(kind)
-    if family == "numbers":
-        return _as_numbers(series, kind)
     if family in _LABELS:
-        if kind == "categorical" and isinstance(series.dtype, pd.CategoricalDtype):
-            return series
-        return _as_labels(series, kind)
+        return _as_labels(series, kind), False
+    if family == "numbers":
+        lossy = not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
+        if lossy:
+            series = coerce(series, Kind.FLOAT)[0]
+        return (_whole(series) if kind == "integer" and series.dtype.kind == "f" else series), lossy
     if family == "dates" and pd.api.types.is_datetime64_any_dtype(series):
-        return series
+        return series, False
     if family == "true/false values" and str(series.dtype) == "boolean":
-        return series
-    out, _ = coerce(series, kind)
-    return out
+        return series, False
+    return coerce(series, kind)[0], True
 
 
 def _compatible(expected: str, found: str) -> bool:
@@ -217,16 +222,16 @@ def conform(bundle, frame: pd.DataFrame, *, strict: bool = True) -> tuple[pd.Dat
         if column not in frame.columns:
             continue
         series = frame[column]
-        before = series.notna()
-        if not before.any():
+        present = int(series.count())
+        if not present:
             check.empty.append(column)
-        out = _convert(series, kind)
-        lost = before.to_numpy(dtype=bool) & out.isna().to_numpy(dtype=bool)
+        out, lossy = _convert(series, kind)
+        n_lost = present - int(out.count()) if lossy else 0
         found = _found(series)
-        n_lost = int(lost.sum())
-        if n_lost or (before.any() and not _compatible(kind, found)):
+        if n_lost or (present and not _compatible(kind, found)):
+            lost = series.notna().to_numpy(dtype=bool) & out.isna().to_numpy(dtype=bool)
             examples = pd.unique(series[lost].astype(str))[:_EXAMPLES].tolist() if n_lost else []
-            check.mismatches.append(ColumnProblem(column, kind, found, n_lost, int(before.sum()), examples))
+            check.mismatches.append(ColumnProblem(column, kind, found, n_lost, present, examples))
         if out is not series:
             converted[column] = out
     if converted:
@@ -262,3 +267,73 @@ def result_table(frame: pd.DataFrame, scored: Scored, *, keep_input: bool = True
     if not keep_input:
         return out.reset_index(drop=True)
     return frame.join(out, rsuffix=" (model)").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- drift
+
+
+def drift_inputs(bundle, frame: pd.DataFrame, name: str = "the new rows") -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """``(reference, current, keyword arguments)`` for :func:`core.drift.compare` against the training rows.
+
+    Both sides keep only the columns the model reads (and the target when the new rows
+    have it, for performance drift); the new rows are stored as training stored them,
+    so a column is compared value for value, not text against numbers.
+    """
+    rows, _ = conform(bundle, frame)
+    keep = list(bundle.input_schema) + ([bundle.target] if bundle.target in rows.columns else [])
+    reference = bundle.reference_frame()
+    reference = reference[[c for c in keep if c in reference.columns]]
+    kwargs = {"reference_name": "the model's training rows", "current_name": name,
+              "kinds": dict(bundle.input_schema), "model": bundle}
+    return reference, rows[keep], kwargs
+
+
+def drift_against_training(bundle, frame: pd.DataFrame, name: str = "the new rows", *, config=None):
+    """A :class:`core.drift.DriftResult` of ``frame`` against the model's training rows."""
+    from core import drift
+
+    reference, current, kwargs = drift_inputs(bundle, frame, name)
+    return drift.compare(reference, current, config=config, **kwargs)
+
+
+# --------------------------------------------------------------------------- the project's models
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A stored model as the Predict page lists it (plain values, no session needed)."""
+
+    id: int
+    name: str
+    kind: str
+    blob_sha: str
+    created_at: str
+    run_id: int
+    dataset: str
+    target: str
+    task: str
+    metric: str
+    holdout: float | None
+
+    @property
+    def label(self) -> str:
+        score = f" · holdout {self.metric} {self.holdout:.4g}" if self.holdout is not None else ""
+        return f"#{self.id} {self.name} ({self.dataset}, {self.created_at[:16].replace('T', ' ')}){score}"
+
+
+def list_models(session, project_id: int) -> list[ModelInfo]:
+    """The project's models, newest first, with their run and dataset (the caller checked access)."""
+    from core import store
+    from core.drift_model import list_models as models_of
+
+    out = []
+    for model in models_of(session, project_id):
+        run = session.get(store.Run, model.run_id)
+        dataset = session.get(store.Dataset, run.dataset_id) if run is not None else None
+        metrics = model.metrics or {}
+        holdout = metrics.get("holdout")
+        out.append(ModelInfo(model.id, model.name, model.kind, model.blob_sha, model.created_at.isoformat(),
+                             model.run_id, dataset.name if dataset else "?", run.target if run else "",
+                             run.task if run else "", str(metrics.get("metric") or (run.metric if run else "")),
+                             float(holdout) if isinstance(holdout, (int, float)) else None))
+    return out

@@ -49,3 +49,23 @@ def make_bundle(frame: pd.DataFrame, kinds: dict[str, str], target: str, task: s
     bundle.set_reference(frame)
     bundle.learn_importance(X)
     return bundle
+
+
+def store_model(engine, project_id: int, bundle: ModelBundle, frame: pd.DataFrame, *, dataset_name: str = "training",
+                name: str | None = None, run: dict | None = None) -> int:
+    """Keep ``bundle`` in the store as training does (a dataset, a run, a chosen model); returns the model id."""
+    from core import store
+
+    with store.write_session(engine) as s:
+        dataset = store.save_dataset(s, project_id, dataset_name, frame, roles={"target": bundle.target})
+        row = store.Run(project_id=project_id, dataset_id=dataset.id, target=bundle.target, task=bundle.task,
+                        metric=bundle.metadata.get("metric") or "", status="done", **(run or {}))
+        s.add(row)
+        s.flush()
+        model = store.Model(project_id=project_id, run_id=row.id, name=name or f"{bundle.target} · catboost",
+                            kind="catboost", blob_sha=store.put_blob(s, bundle.to_bytes()),
+                            features=bundle.feature_names, chosen=True,
+                            metrics={"metric": row.metric, "holdout": bundle.metadata.get("holdout")})
+        s.add(model)
+        s.flush()
+        return model.id

@@ -1,0 +1,94 @@
+"""The model card: built from stored data, readable, and inert whatever names the project holds."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import drift_report, scoring, store
+from core.model_card import build_card, card_for_model
+from core.model_card_html import CSP, to_html
+from core.recipe import Recipe
+from core.steps.filter import FilterRows
+from tests.conftest import dataset_path
+from tests.model_helpers import load, make_bundle, store_model
+
+HOSTILE = '<script>alert("col")</script>'
+LABEL = '"><img src=x onerror=alert(1)>'
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.handlers, self.text = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.handlers += [name for name, _ in attrs if name.startswith("on")]
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def _parse(page: str) -> _Tags:
+    parser = _Tags()
+    parser.feed(page)
+    return parser
+
+
+@pytest.fixture(scope="module")
+def hostile_bundle():
+    rng = np.random.default_rng(0)
+    n = 300
+    x = rng.normal(size=n)
+    frame = pd.DataFrame({HOSTILE: x, "colour": rng.choice(["red", LABEL], size=n),
+                          "target": np.where(x + rng.normal(scale=0.5, size=n) > 0, LABEL, "plain")})
+    kinds = {HOSTILE: "float", "colour": "categorical", "target": "categorical"}
+    recipe = Recipe().add(FilterRows(column=HOSTILE, operator=">", value=-3.0))
+    return make_bundle(frame, kinds, "target", "binary", recipe=recipe), frame
+
+
+def test_user_strings_never_become_markup(hostile_bundle):
+    bundle, _ = hostile_bundle
+    card = build_card(bundle, name=f"model {HOSTILE}", dataset={"name": LABEL, "n_rows": 300, "n_cols": 3},
+                      project=HOSTILE)
+    page = to_html(card)
+    parsed = _parse(page)
+    assert "script" not in parsed.tags and "img" not in parsed.tags and parsed.handlers == []
+    text = "".join(parsed.text)
+    assert HOSTILE in text and LABEL in text  # shown as typed
+    assert f'<meta http-equiv=\'Content-Security-Policy\' content="{CSP}">' in page
+    assert "script-src" not in CSP and "default-src 'none'" in CSP  # no script may run at all
+
+
+def test_a_bundle_alone_gives_a_card_with_the_recipe_features_and_columns(hostile_bundle):
+    bundle, frame = hostile_bundle
+    card = build_card(bundle, name="m")
+    assert card.recipe == [{"stage": "Cleaning", "number": 1, "text": card.recipe[0]["text"],
+                            "scoring": "skipped when scoring (training rows only)"}]
+    assert [c["name"] for c in card.columns] == [HOSTILE, "colour"]
+    seen = {c["name"]: c["seen"] for c in card.columns}
+    assert seen[HOSTILE].startswith(f"{frame[HOSTILE].min():.4g} to ")
+    assert {f for f, _ in card.features} == set(bundle.feature_names)
+    assert dict(card.data["target_shares"]).keys() == {LABEL, "plain"}
+    assert card.metrics == [] and "No holdout evaluation" in to_html(card)
+
+
+def test_a_stored_model_card_lists_drift_found_on_new_rows(engine, project_id):
+    frame, kinds = load(dataset_path("penguins.csv"))
+    bundle = make_bundle(frame, kinds, "species", "multiclass")
+    model_id = store_model(engine, project_id, bundle, frame, dataset_name="penguins")
+    rows = frame.drop(columns=["species"]).sample(200, random_state=0)
+    shifted = rows.assign(flipper_length_mm=rows["flipper_length_mm"] + 40)
+    reference, current, kwargs = scoring.drift_inputs(bundle, shifted, "March rows")
+    drift_report.compare_and_store(engine, project_id, reference, current, key="k", model_id=model_id, **kwargs)
+    with store.read_session(engine) as s:
+        card = card_for_model(s, model_id, project_id)
+        blob_sha = s.get(store.Model, model_id).blob_sha
+    assert card.facts["project"] == "Test project" and card.facts["dataset"] == "penguins"
+    (line,) = [x for x in card.limitations if x.startswith("Drift found on")]
+    assert "the model's training rows → March rows" in line and "flipper_length_mm" in line
+    assert card.reproduce["bundle_sha256"] == blob_sha  # the blob is content-addressed by the same sha
