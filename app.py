@@ -17,5 +17,6 @@ pages = [
     st.Page("pages/clean.py", title="Clean", icon=":material/cleaning_services:"),
     st.Page("pages/features.py", title="Features", icon=":material/auto_awesome:"),
     st.Page("pages/drift.py", title="Drift", icon=":material/compare_arrows:"),
+    st.Page("pages/predict.py", title="Predict", icon=":material/online_prediction:"),
 ]
 shell.guard(st.navigation(pages))
