@@ -52,9 +52,14 @@ class ModelCard:
 
 
 def _num(value, digits: int = 4) -> str:
+    """A figure for people: 0.8379, 704.5, 18,780, 1.2e-05."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "n/a"
-    return f"{value:.{digits}g}" if isinstance(value, float) else f"{value:,}"
+    if not isinstance(value, float):
+        return f"{value:,}"
+    if abs(value) >= 10 ** digits:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}g}"
 
 
 def _metric_label(task: str, name: str | None) -> str:
@@ -158,9 +163,9 @@ def build_card(bundle, *, name: str, bundle_sha: str = "", run: dict | None = No
     classes = bundle.classes or []
     reference = bundle.reference_frame()
 
-    what = f"{len(classes)} classes" if task == "multiclass" else ("yes/no" if task == "binary" else "a number")
+    what = f"one of {len(classes)} classes" if task == "multiclass" else "a number"
     if task == "binary":
-        what = f"whether it is {bundle.positive_class!r} (or {classes[0]!r})"
+        what = f"whether it is {bundle.positive_class!r} rather than {classes[0]!r}"
     text = [f"This model predicts {target!r} ({what}) from {len(bundle.input_schema)} column(s)"]
     if dataset.get("name"):
         text.append(f" of the dataset {dataset['name']!r}")
@@ -168,8 +173,8 @@ def build_card(bundle, *, name: str, bundle_sha: str = "", run: dict | None = No
     if holdout is not None:
         text.append(f" On {_num(rows.get('holdout', evaluation.get('rows')))} rows it never saw while training, "
                     f"it scores {label} {_num(holdout)}")
-        text.append(f", where always predicting the training average or most common class scores {_num(baseline)}."
-                    if baseline is not None else ".")
+        trivial = "the training average" if task == "regression" else "the class shares seen in training"
+        text.append(f", where always predicting {trivial} scores {_num(baseline)}." if baseline is not None else ".")
         text.append(f" ({'Higher' if higher else 'Lower'} is better.)")
     facts = {"project": project, "dataset": dataset.get("name"), "model_id": model_id, "run_id": run.get("id"),
              "target": target, "task": task, "classes": classes, "created": meta.get("created"),

@@ -41,7 +41,7 @@ def _n(value, digits: int = 4) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
     if isinstance(value, float):
-        return f"{value:.{digits}g}"
+        return f"{value:,.0f}" if abs(value) >= 10 ** digits else f"{value:.{digits}g}"
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
@@ -82,15 +82,16 @@ def _charts(card: ModelCard) -> str:
     if ev.get("roc"):
         parts.append(svg.line_chart([{"name": f"{c['label']} (AUC {c['auc']:.3f})", "x": c["fpr"], "y": c["tpr"]}
                                      for c in ev["roc"]], title="ROC curve", x_label="false positive rate",
-                                    y_label="true positive rate", diagonal=True))
+                                    y_label="true positive rate", diagonal=True, legend="bottom-right"))
     if ev.get("pr") and card.facts.get("task") == "binary":
         parts.append(svg.line_chart([{"name": f"{c['label']} (AP {c['ap']:.3f})", "x": c["recall"],
                                       "y": c["precision"]} for c in ev["pr"]], title="Precision and recall",
-                                    x_label="recall", y_label="precision"))
+                                    x_label="recall", y_label="precision", legend="bottom-left"))
     if ev.get("calibration"):
         parts.append(svg.line_chart([{"name": c["label"], "x": c["predicted"], "y": c["observed"]}
                                      for c in ev["calibration"]], title="Calibration",
-                                    x_label="predicted probability", y_label="observed share", diagonal=True))
+                                    x_label="predicted probability", y_label="observed share", diagonal=True,
+                                    legend="top-left"))
     if ev.get("actual"):
         parts.append(svg.scatter_chart(ev["actual"], ev["predicted"], title=f"Predicted vs actual {target}",
                                        x_label=f"actual {target}", y_label=f"predicted {target}"))

@@ -16,7 +16,7 @@ __all__ = ["PALETTE", "line_chart", "scatter_chart", "bar_chart"]
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
            "#7f7f7f"]
 _FONT = "font-family:system-ui,-apple-system,'Segoe UI',sans-serif;font-size:11px"
-_PAD_L, _PAD_R, _PAD_T, _PAD_B = 46, 10, 26, 38
+_PAD_L, _PAD_R, _PAD_T, _PAD_B = 50, 10, 26, 38
 
 
 def _e(text) -> str:
@@ -24,9 +24,15 @@ def _e(text) -> str:
 
 
 def _fmt(value: float) -> str:
-    if value == 0 or 0.01 <= abs(value) < 10_000:
+    """Short tick labels: 0.25, 120, 15k, 2.5M."""
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e4, "k")):
+        if abs(value) >= limit:
+            return f"{value / (limit if limit != 1e4 else 1e3):.3g}{suffix}"
+    if abs(value) >= 1_000:
+        return f"{value:,.0f}"
+    if value == 0 or abs(value) >= 0.01:
         return f"{value:.3g}"
-    return f"{value:.2g}"
+    return f"{value:.1e}"
 
 
 def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
@@ -83,12 +89,19 @@ class _Frame:
         self.parts.append(f'<line x1="{self.px(lo):.1f}" y1="{self.py(lo):.1f}" x2="{self.px(hi):.1f}" '
                           f'y2="{self.py(hi):.1f}" stroke="#999" stroke-dasharray="4 3"/>')
 
-    def legend(self, names: Sequence[str]) -> None:
-        for i, name in enumerate(names[:8]):
-            y = _PAD_T + 12 + 13 * i
+    def legend(self, names: Sequence[str], corner: str = "bottom-right") -> None:
+        """A legend in a corner of the plot area that the curves leave empty."""
+        names = [str(n) if len(str(n)) <= 26 else str(n)[:25] + "…" for n in names[:8]]
+        width = 16 + 6.2 * max((len(n) for n in names), default=0)
+        x = _PAD_L + 6 if corner.endswith("left") else self.w - _PAD_R - width - 4
+        top = _PAD_T + 14 if corner.startswith("top") else self.h - _PAD_B - 6 - 13 * (len(names) - 1)
+        self.parts.append(f'<rect x="{x - 3}" y="{top - 11}" width="{width + 4:.0f}" height="{13 * len(names) + 4}" '
+                          'fill="#fff" fill-opacity="0.85"/>')
+        for i, name in enumerate(names):
+            y = top + 13 * i
             colour = PALETTE[i % len(PALETTE)]
-            self.parts.append(f'<rect x="{self.w - _PAD_R - 120}" y="{y - 8}" width="9" height="9" fill="{colour}"/>'
-                              f'<text x="{self.w - _PAD_R - 107}" y="{y}" fill="#333">{_e(str(name)[:22])}</text>')
+            self.parts.append(f'<rect x="{x:.0f}" y="{y - 8}" width="9" height="9" fill="{colour}"/>'
+                              f'<text x="{x + 13:.0f}" y="{y}" fill="#333">{_e(name)}</text>')
 
     def svg(self) -> str:
         return "".join(self.parts) + "</svg>"
@@ -101,8 +114,9 @@ def _finite(xs, ys) -> list[tuple[float, float]]:
 
 def line_chart(series: Sequence[dict], *, title: str, x_label: str, y_label: str,
                x_range: tuple[float, float] = (0.0, 1.0), y_range: tuple[float, float] = (0.0, 1.0),
-               diagonal: bool = False, width: int = 300, height: int = 260) -> str:
-    """``series``: ``{"name", "x", "y"}`` dicts, drawn as lines (ROC, precision-recall, calibration)."""
+               diagonal: bool = False, width: int = 300, height: int = 260, legend: str = "bottom-right") -> str:
+    """``series``: ``{"name", "x", "y"}`` dicts, drawn as lines (ROC, precision-recall, calibration);
+    ``legend`` names the corner the curves leave free."""
     frame = _Frame(width, height, x_range, y_range, title, x_label, y_label)
     if diagonal:
         frame.diagonal()
@@ -112,7 +126,7 @@ def line_chart(series: Sequence[dict], *, title: str, x_label: str, y_label: str
             frame.parts.append(f'<polyline points="{points}" fill="none" stroke="{PALETTE[i % len(PALETTE)]}" '
                                'stroke-width="1.8"/>')
     if len(series) > 1 or (series and series[0].get("name")):
-        frame.legend([s.get("name", "") for s in series])
+        frame.legend([s.get("name", "") for s in series], legend)
     return frame.svg()
 
 
