@@ -28,7 +28,7 @@ from core.errors import InputError
 from core.schema import Kind, coerce
 
 __all__ = ["ColumnProblem", "SchemaCheck", "Scored", "ModelInfo", "FAMILIES", "family_of", "conform", "check_schema",
-           "score", "result_table", "label_text", "drift_inputs", "drift_against_training", "list_models"]
+           "score", "top_reasons", "model_columns", "MAX_EXPLAINED_ROWS", "result_table", "label_text", "drift_inputs", "drift_against_training", "list_models"]
 
 # What a kind means to a model: numbers, labels, dates or true/false.
 FAMILIES = {"integer": "numbers", "float": "numbers", "boolean": "true/false values", "datetime": "dates",
@@ -249,10 +249,82 @@ def check_schema(bundle, frame: pd.DataFrame) -> SchemaCheck:
 # --------------------------------------------------------------------------- scoring
 
 
-def score(bundle, frame: pd.DataFrame, *, threshold: float | None = None) -> Scored:
-    """Predictions for ``frame`` (rows keep their index), after :func:`conform`."""
+def score(bundle, frame: pd.DataFrame, *, threshold: float | None = None, explain: int = 0) -> Scored:
+    """Predictions for ``frame`` (rows keep their index), after :func:`conform`.
+
+    ``explain`` > 0 adds each row's ``explain`` top reasons (:func:`top_reasons`).
+    """
     rows, check = conform(bundle, frame)
-    return Scored(bundle.predict(rows, threshold=threshold), check)
+    predictions = bundle.predict(rows, threshold=threshold)
+    reasons = top_reasons(bundle, rows, predictions, explain) if explain else None
+    return Scored(predictions, check, reasons)
+
+
+MAX_EXPLAINED_ROWS = 100_000
+MAX_REASONS = 10
+_EFFECT = {"log-odds": "{:+.2f} log-odds", "class score": "{:+.2f} score", "value": "{:+,.4g}",
+           "probability": None}
+
+
+def _effect_text(value: float, space: str) -> str:
+    if space == "probability":
+        return f"{100 * value:+.1f} pts"
+    return _EFFECT.get(space, "{:+.3g}").format(value)
+
+
+def _value_text(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "missing"
+    return f"{value:.4g}" if isinstance(value, (float, np.floating)) else str(value)
+
+
+def top_reasons(bundle, rows: pd.DataFrame, predictions: pd.DataFrame, k: int = 3) -> pd.DataFrame:
+    """Each row's ``k`` features with the largest SHAP values (:mod:`core.explain`), largest first.
+
+    Columns ``reason 1`` .. ``reason k`` read ``feature = value (effect)``. For
+    classification the effect is toward the row's predicted class (``+`` supports the
+    prediction, ``-`` argues against it); for regression ``+`` raises the predicted
+    value. Effects are in the model's explanation space: log-odds or a class score for
+    one boosted or linear classifier, percentage points of probability for forests and
+    ensembles, the target's unit for regression.
+    """
+    from core.errors import ValidationError
+    from core.explain import Explainer
+
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_REASONS:
+        raise ValidationError(f"The number of reasons per row must be a whole number from 1 to {MAX_REASONS}. "
+                              f"Got {k!r} instead.")
+    if len(rows) > MAX_EXPLAINED_ROWS:
+        raise ValidationError(f"Top reasons are computed for at most {MAX_EXPLAINED_ROWS:,} rows at a time; "
+                              f"this table has {len(rows):,}.", hint="Score without reasons, or split the table.")
+    columns = [f"reason {i + 1}" for i in range(k)]
+    if rows.empty:
+        return pd.DataFrame(columns=columns, index=rows.index)
+    explainer = Explainer(bundle)
+    X = bundle.transform(rows)
+    values, _ = explainer.shap_values(X)
+    n = len(X)
+    if bundle.task == "multiclass":
+        position = {str(c): i for i, c in enumerate(bundle.classes)}
+        chosen = predictions.loc[X.index, "prediction"].map(lambda c: position[str(c)]).to_numpy()
+        effects = values[np.arange(n), chosen, :]
+    else:
+        effects = values[:, 0, :].copy()
+        if bundle.task == "binary":  # toward the predicted class: flip rows predicted negative
+            negative = (predictions.loc[X.index, "prediction"].astype(str) != str(bundle.positive_class)).to_numpy()
+            effects[negative] *= -1
+    order = np.argsort(-np.abs(effects), axis=1, kind="stable")[:, :k]
+    names = np.asarray(explainer.features, dtype=object)
+    cells = X.to_numpy(dtype=object)
+    out = {}
+    for j, column in enumerate(columns):
+        if j >= len(names):
+            out[column] = [None] * n
+            continue
+        idx = order[:, j]
+        out[column] = [f"{names[f]} = {_value_text(cells[r, f])} ({_effect_text(effects[r, f], explainer.space)})"
+                       for r, f in enumerate(idx)]
+    return pd.DataFrame(out, index=X.index).reindex(rows.index)
 
 
 def result_table(frame: pd.DataFrame, scored: Scored, *, keep_input: bool = True) -> pd.DataFrame:
@@ -266,7 +338,14 @@ def result_table(frame: pd.DataFrame, scored: Scored, *, keep_input: bool = True
     out = pd.concat(parts, axis=1) if len(parts) > 1 else scored.predictions
     if not keep_input:
         return out.reset_index(drop=True)
-    return frame.join(out, rsuffix=" (model)").reset_index(drop=True)
+    return frame.join(out.set_axis(model_columns(frame, scored), axis=1)).reset_index(drop=True)
+
+
+def model_columns(frame: pd.DataFrame, scored: Scored) -> list[str]:
+    """The names the model's columns get next to ``frame``'s (a clash gets " (model)")."""
+    names = list(scored.predictions.columns) + (list(scored.reasons.columns) if scored.reasons is not None else [])
+    taken = {str(c) for c in frame.columns}
+    return [f"{n} (model)" if n in taken else n for n in names]
 
 
 # --------------------------------------------------------------------------- drift

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import AssayError
+from core.scoring import MAX_EXPLAINED_ROWS, model_columns
 from ui import scoring as scoring_ui
 from ui import shell
 from ui.text import md
@@ -52,13 +53,18 @@ if frame.empty:
     st.info("The table has no rows to score.")
     st.stop()
 
-request = (model.blob_sha, data_key)
+options = st.columns([2, 1, 2], vertical_alignment="bottom")
+explain = options[0].toggle("Add each row's top reasons (SHAP)", key="predict.explain",
+                            help="The features that pushed each row's prediction most, with their effect. Slower: "
+                                 f"at most {MAX_EXPLAINED_ROWS:,} rows at a time.")
+reasons = options[1].number_input("Reasons per row", 1, 10, 3, key="predict.reasons", disabled=not explain)
+request = (model.blob_sha, data_key, int(reasons) if explain else 0)
 if st.button(f"Score {len(frame):,} rows", type="primary", key="predict.go", icon=":material/play_arrow:"):
     st.session_state["predict.request"] = request
 if st.session_state.get("predict.request") != request:
     st.stop()
 try:
-    result, table = scoring_ui.scored(model.blob_sha, data_key, frame)
+    result, table = scoring_ui.scored(*request, frame)
 except AssayError as exc:
     shell.show_error(exc)
     st.stop()
@@ -78,7 +84,7 @@ with left:
         m[1].metric("Mean prediction", f"{values.mean():,.4g}")
         m[2].metric("Lowest", f"{values.min():,.4g}")
         m[3].metric("Highest", f"{values.max():,.4g}")
-    scoring_ui.predictions_table(table, list(predictions.columns))
+    scoring_ui.predictions_table(table, model_columns(frame, result))
     scoring_ui.download_buttons(table, name)
 with right:
     st.subheader("Against the training data")

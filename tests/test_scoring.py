@@ -173,3 +173,58 @@ def test_the_result_table_keeps_the_input_and_suffixes_clashing_names(species_mo
     risky = frame.assign(sex="=HYPERLINK(1)")
     csv = export.to_bytes(scoring.score(species_model, risky).table(risky), "csv").decode()
     assert csv.count("'=HYPERLINK(1)") == 5 and ",=HYPERLINK" not in csv
+
+
+@pytest.fixture(scope="module")
+def signal_model():
+    """The target is the sign of 'signal'; 'noise' carries nothing."""
+    rng = np.random.default_rng(1)
+    n = 600
+    frame = pd.DataFrame({"signal": rng.normal(size=n), "noise": rng.normal(size=n),
+                          "colour": rng.choice(["red", "blue"], size=n)})
+    frame["y"] = np.where(frame["signal"] > 0, "yes", "no")
+    kinds = {"signal": "float", "noise": "float", "colour": "categorical", "y": "categorical"}
+    return make_bundle(frame, kinds, "y", "binary"), frame
+
+
+def test_each_rows_top_reason_is_the_feature_that_decides_it_and_supports_the_prediction(signal_model):
+    bundle, frame = signal_model
+    rows = frame.drop(columns=["y"]).iloc[[0, 1, 2, 3, 4, 5]]
+    scored = scoring.score(bundle, rows, explain=2)
+    reasons = scored.reasons
+    assert list(reasons.columns) == ["reason 1", "reason 2"] and list(reasons.index) == list(rows.index)
+    assert set(scored.predictions["prediction"]) == {"yes", "no"}  # both classes among the rows
+    for (_, row), text in zip(rows.iterrows(), reasons["reason 1"]):
+        assert text.startswith(f"signal = {row['signal']:.4g} (+")  # for 'no' rows too: toward the prediction
+        assert text.endswith(" log-odds)")
+    table = scored.table(rows)
+    assert list(table.columns[-2:]) == ["reason 1", "reason 2"]
+
+
+def test_multiclass_reasons_speak_for_the_predicted_class(species_model, penguins):
+    rows = penguins[0].drop(columns=["species"]).dropna().iloc[::40]
+    scored = scoring.score(species_model, rows, explain=3)
+    assert scored.reasons.notna().all().all()
+    effects = scored.reasons["reason 1"].str.extract(r"\(([+-][\d.]+) pts\)")[0].astype(float)
+    assert (effects.abs() >= scored.reasons["reason 2"].str.extract(r"\(([+-][\d.]+) pts\)")[0].astype(float)
+            .abs()).all()  # largest effect first
+
+
+@pytest.mark.parametrize("k", [0.5, 11, True])
+def test_the_number_of_reasons_is_checked(signal_model, k):
+    from core.errors import ValidationError
+
+    bundle, frame = signal_model
+    with pytest.raises(ValidationError, match="number of reasons per row must be a whole number from 1 to 10"):
+        scoring.top_reasons(bundle, frame.head(2), bundle.predict(frame.head(2)), k)
+
+
+def test_reasons_for_too_many_rows_are_refused_with_what_to_do(signal_model, monkeypatch):
+    from core.errors import ValidationError
+
+    bundle, frame = signal_model
+    monkeypatch.setattr(scoring, "MAX_EXPLAINED_ROWS", 100)
+    with pytest.raises(ValidationError, match="at most 100 rows at a time; this table has 600") as info:
+        scoring.score(bundle, frame, explain=1)
+    assert "Score without reasons, or split the table." in str(info.value)
+    assert scoring.score(bundle, frame).reasons is None

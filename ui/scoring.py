@@ -85,18 +85,17 @@ def schema_check(blob_sha: str, data_key: str, _frame: pd.DataFrame) -> scoring.
 
 
 @st.cache_resource(max_entries=2, show_spinner="Scoring...")
-def scored(blob_sha: str, data_key: str, _frame: pd.DataFrame) -> tuple[scoring.Scored, pd.DataFrame]:
-    """The scores and the table to download (input columns, predictions, probabilities)."""
-    result = scoring.score(bundle_of(blob_sha), _frame)
+def scored(blob_sha: str, data_key: str, reasons: int, _frame: pd.DataFrame) -> tuple[scoring.Scored, pd.DataFrame]:
+    """The scores and the table to download (input columns, predictions, probabilities, reasons)."""
+    result = scoring.score(bundle_of(blob_sha), _frame, explain=reasons)
     return result, result.table(_frame)
 
 
-def predictions_table(table: pd.DataFrame, prediction_columns: list[str], rows: int = 1_000) -> None:
-    """The first rows, predictions first; probabilities as bars."""
-    firsts = [c for c in table.columns if c in prediction_columns or c.endswith(" (model)")]
+def predictions_table(table: pd.DataFrame, firsts: list[str], rows: int = 1_000) -> None:
+    """The first rows, the model's columns (``firsts``) first; probabilities as bars."""
     shown = table[firsts + [c for c in table.columns if c not in firsts]].head(rows)
     config = {c: st.column_config.ProgressColumn(c, min_value=0.0, max_value=1.0, format="percent")
-              for c in firsts if c.startswith("proba:")}
+              for c in firsts if c.startswith("proba:") and pd.api.types.is_float_dtype(table[c])}
     st.dataframe(shown, hide_index=True, height=360, column_config=config)
     if len(table) > len(shown):
         st.caption(f"The first {len(shown):,} of {len(table):,} rows; the downloads hold them all.")

@@ -121,3 +121,17 @@ def test_a_drift_summary_sits_beside_the_predictions_and_is_kept_for_the_model_c
     assert report.kind == "drift" and report.data["status"] == "drift"
     assert report.data["reference"]["name"] == "the model's training rows"
     assert report.title == "the model's training rows → new rows.csv"
+
+
+def test_top_reasons_can_be_added_to_each_row(new_app, model_id, bundle, penguins):
+    rows = penguins[0].drop(columns=["species"]).dropna().head(12).reset_index(drop=True)
+    at = _upload(_open(new_app), rows)
+    at.toggle(key="predict.explain").set_value(True).run()
+    at.number_input(key="predict.reasons").set_value(2).run()
+    at.button(key="predict.go").click().run()
+    assert not at.exception
+    table = _predictions(at)
+    expected = scoring.score(bundle, rows, explain=2)
+    assert list(table.columns[:len(expected.predictions.columns) + 2]) == [*expected.predictions.columns,
+                                                                            "reason 1", "reason 2"]
+    assert table["reason 1"].tolist() == expected.reasons["reason 1"].tolist()
