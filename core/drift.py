@@ -339,12 +339,12 @@ def _probable_renames(ref: pd.DataFrame, cur: pd.DataFrame, removed: list[str], 
 
 
 def _kind_of(series: pd.Series, name: str, given: str | None) -> Kind:
-    if given is not None:
-        try:
-            return Kind(given)
-        except ValueError:
-            pass
-    return infer_column(series, name).kind
+    if given is None:
+        return infer_column(series, name).kind
+    try:
+        return Kind(given)
+    except ValueError:
+        raise param_error("compare", f"kinds[{name!r}]", [k.value for k in Kind], given) from None
 
 
 def _storage(series: pd.Series) -> str:

@@ -286,3 +286,13 @@ def test_column_names_that_are_not_strings():
     ref = pd.DataFrame({0: np.arange(30.0), 1: list("ab") * 15})
     result = drift.compare(ref, ref.copy())
     assert [c.name for c in result.columns] == ["0", "1"] and result.status == "stable"
+
+
+def test_kinds_override_how_a_column_is_compared():
+    ref = pd.DataFrame({"zone": [1, 2, 3, 4] * 25})
+    cur = pd.DataFrame({"zone": [1, 2, 3, 5] * 25})
+    as_labels = drift.compare(ref, cur, kinds={"zone": "categorical"}).column("zone")
+    assert as_labels.test == "categorical" and as_labels.details["new"] == {"5": 0.25}
+    assert drift.compare(ref, cur).column("zone").test == "numeric"
+    with pytest.raises(ValidationError, match=r"The \"kinds\['zone'\]\" parameter of compare must be one of"):
+        drift.compare(ref, cur, kinds={"zone": "number"})
