@@ -39,8 +39,13 @@ def test_compare_two_uploads(app_server, page, tmp_path):
     wait_for_app(page)
     expect(page.get_by_role("heading", name="Drift")).to_be_visible()
     page.get_by_text("A file", exact=True).click()
+    expect(page.get_by_text("Current table (CSV, Excel, Parquet, JSON)")).to_be_visible()
+    wait_for_app(page)
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(tmp_path / "april.csv"))
-    page.get_by_role("button", name="Compare").click()
+    compare = page.get_by_role("button", name="Compare", exact=True)
+    expect(compare).to_be_visible()
+    wait_for_app(page)
+    compare.click()
 
     banner = page.get_by_role("alert").first
     expect(banner).to_contain_text("Drift: 2 of 10 columns drifted (carat, cut).", timeout=90_000)
