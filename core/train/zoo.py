@@ -205,6 +205,17 @@ def _encoded(fold: FoldData, kind: str, spec: InputSpec):
     return fold.cache[kind]
 
 
+def catboost_pools(fold: FoldData, ctx: ZooContext):
+    """(train pool, valid pool) of a fold, built once and shared by every CatBoost trial."""
+    if "pool" not in fold.cache:
+        from catboost import Pool
+
+        cats = ctx.spec.categorical
+        fold.cache["pool"] = (Pool(fold.X_train, fold.y_train, cat_features=cats),
+                              Pool(fold.X_valid, fold.y_valid, cat_features=cats))
+    return fold.cache["pool"]
+
+
 def _hgb_categorical_mask(spec: InputSpec) -> list[bool]:
     n_cat = len(spec.categorical)
     return [True] * n_cat + [False] * (len(spec.feature_names) - n_cat)
@@ -320,6 +331,12 @@ def predict(family: str, model, X: pd.DataFrame, ctx: ZooContext) -> np.ndarray:
 # --------------------------------------------------------------------------- fitting
 
 
+def _threads(family: str, rows: int, ctx: ZooContext) -> int:
+    """OpenMP threads for scikit-learn's boosting: one on small tables, where spinning
+    threads cost more than they give (and collapse when the cores are shared)."""
+    return 1 if family == "hgb" and rows < 20_000 else ctx.threads
+
+
 def fit_fold(params: dict, fold: FoldData, ctx: ZooContext, deadline: float,
              cancelled: Callable[[], bool] | None = None, cost_per_iter: float | None = None) -> FoldFit:
     """Fit one family on a fold's training rows and predict its validation rows."""
@@ -329,15 +346,9 @@ def fit_fold(params: dict, fold: FoldData, ctx: ZooContext, deadline: float,
     start = time.monotonic()
     capped = False
     iterations = None
-    with threadpool_limits(ctx.threads):
+    with threadpool_limits(_threads(family, len(fold.y_train), ctx)):
         if family == "catboost":
-            from catboost import Pool
-
-            if "pool" not in fold.cache:
-                cats = ctx.spec.categorical
-                fold.cache["pool"] = (Pool(fold.X_train, fold.y_train, cat_features=cats),
-                                      Pool(fold.X_valid, fold.y_valid, cat_features=cats))
-            train, valid = fold.cache["pool"]
+            train, valid = catboost_pools(fold, ctx)
             model = _catboost(params, ctx, MAX_ITERATIONS)
             clock = _Clock(deadline, cancelled)
             model.fit(train, eval_set=valid, early_stopping_rounds=_patience(params, ctx), use_best_model=True,
@@ -396,7 +407,7 @@ def fit_final(params: dict, X: pd.DataFrame, y: np.ndarray, ctx: ZooContext, ite
     from threadpoolctl import threadpool_limits
 
     family = params["family"]
-    with threadpool_limits(ctx.threads):
+    with threadpool_limits(_threads(family, len(y), ctx)):
         if family == "catboost":
             from catboost import Pool
 
