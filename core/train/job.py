@@ -126,7 +126,7 @@ def _delete_study(storage, name: str) -> None:
     """Remove a finished run's trials from the Optuna storage (the run keeps its leaderboard)."""
     import optuna
 
-    for attempt in range(3):
+    for attempt in range(5):
         try:
             optuna.delete_study(study_name=name, storage=storage)
             return
@@ -343,8 +343,10 @@ def _drop_oof(engine: sa.Engine, run_id: int) -> None:
         store.gc_blobs(s)
 
 
-def _finish_helpers(engine: sa.Engine, helpers: list[int]) -> None:
-    """Helper jobs nobody took are cancelled; running ones stop at the deadline by themselves."""
+def _finish_helpers(engine: sa.Engine, helpers: list[int], wait_s: float = 30.0) -> None:
+    """Cancel helper jobs nobody took, and wait (briefly) for running ones to end: they
+    stop starting trials when the search ends, and their last write must land before
+    the study is deleted."""
     if not helpers:
         return
     with store.write_session(engine) as s:
@@ -352,4 +354,13 @@ def _finish_helpers(engine: sa.Engine, helpers: list[int]) -> None:
             job = s.get(store.Job, job_id)
             if job is not None and job.status == "queued":
                 jobs.request_cancel(s, job_id)
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        with store.write_session(engine) as s:
+            jobs.reap_stale(s)
+            running = s.scalar(sa.select(sa.func.count()).select_from(store.Job)
+                               .where(store.Job.id.in_(helpers), store.Job.status.in_(jobs.ACTIVE)))
+        if not running:
+            return
+        time.sleep(0.5)
 
