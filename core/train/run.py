@@ -115,8 +115,9 @@ def prepare(raw: pd.DataFrame, config: TrainConfig, *, recipe: Recipe | None = N
             X_train = spec.transform(train_frame, lenient=True)
             X_valid = spec.transform(fitted.transform_features(search_rows.iloc[valid_pos]), lenient=True)
         else:
-            X_train, X_valid = X_search.iloc[train_pos], X_search.iloc[valid_pos]
-        fold_data.append(zoo.FoldData(X_train, y_search[train_pos], X_valid, y_search[valid_pos]))
+            fitted, X_train, X_valid = None, X_search.iloc[train_pos], X_search.iloc[valid_pos]
+        fold_data.append(zoo.FoldData(X_train, y_search[train_pos], X_valid, y_search[valid_pos],
+                                      fitted=fitted if recipe.features else None))
         valid_positions.append(np.asarray(valid_pos))
     threshold_metric = None
     if pre.task == "binary":
@@ -171,7 +172,7 @@ def train(
     if on_study is not None:
         on_study(study)
     overhead = _OVERHEAD_S + _OVERHEAD_SHARE * config.time_budget
-    refits = 2 if config.refit_all else 1
+    refits = 1 if config.refit_all else 0
 
     def on_trial(record, _oof):
         records = [record_of(t) for t in study.get_trials(deepcopy=False) if t.state.name != "WAITING"]
@@ -185,7 +186,20 @@ def train(
                     run_start_epoch=started_epoch)
     search.enqueue_portfolio()
     say(clock.elapsed() / config.time_budget, "Searching", [])
-    search.run(lambda: clock.deadline - search.reserve(overhead, refits))
+    published = [0.0]
+
+    def search_deadline() -> float:
+        """The search's end (monotonic); published to the study so that helpers stop with it."""
+        end = clock.deadline - search.reserve(overhead, refits)
+        epoch = time.time() + (end - time.monotonic())
+        if storage is not None and abs(epoch - published[0]) > 0.5:
+            study.set_user_attr("search_end_epoch", epoch)
+            published[0] = epoch
+        return end
+
+    search.run(search_deadline)
+    if storage is not None:
+        study.set_user_attr("search_end_epoch", time.time())  # helpers start nothing more
     timings["search_s"] = round(clock.elapsed() - timings["prepare_s"], 2)
     if cancelled():
         raise TrainingCancelled()
@@ -202,38 +216,54 @@ def train(
     selection = _select(prep, oof, best, params, cost, clock, overhead, refits)
     timings["ensemble_s"] = round(clock.elapsed() - timings["prepare_s"] - timings["search_s"], 2)
 
-    say(min(clock.elapsed() / config.time_budget, 0.99), "Refitting on the search rows", records)
+    say(min(clock.elapsed() / config.time_budget, 0.99), "Scoring the holdout", records)
     by_number = {r["number"]: r for r in records}
-    members = {n: (params[n], _refit_iterations(by_number[n], setup, setup.n_search)) for n in selection.weights}
     holdout_rows = prep.frame.iloc[prep.split.holdout]
     X_holdout = prep.spec.transform(prep.search_recipe.transform_features(holdout_rows), lenient=True)
     y_search, y_holdout = prep.y[prep.split.search], prep.y[prep.split.holdout]
-    fitted_a = {n: zoo.fit_final(p, prep.X_search, y_search, setup.ctx, it, cancelled=cancelled)
-                for n, (p, it) in members.items()}
-    if cancelled():
-        raise TrainingCancelled()
-    holdout_pred = _blend({n: zoo.predict(params[n]["family"], m, X_holdout, setup.ctx) for n, m in fitted_a.items()},
-                          selection.weights)
+    # The holdout is scored by models that never saw it: the members' fold models when they
+    # were kept (no extra fit), else a refit on the search rows.
+    fitted_a, on_holdout = {}, {}
+    for n in selection.weights:
+        family = params[n]["family"]
+        if n in search.fold_models:
+            on_holdout[n] = np.mean([zoo.predict_fold(family, model, fold, _holdout_of(prep, fold, holdout_rows, X_holdout),
+                                                      setup.ctx)
+                                     for model, fold in zip(search.fold_models[n], setup.folds)], axis=0)
+        else:
+            fitted_a[n] = zoo.fit_final(params[n], prep.X_search, y_search, setup.ctx,
+                                        _refit_iterations(by_number[n], setup, setup.n_search), cancelled=cancelled)
+            on_holdout[n] = zoo.predict(family, fitted_a[n], X_holdout, setup.ctx)
+        if cancelled():
+            raise TrainingCancelled()
+    holdout_pred = _blend(on_holdout, selection.weights)
     baseline = evaluation.baseline_prediction(y_search, len(y_holdout), setup.ctx.task, setup.ctx.n_classes)
     evaluated = evaluation.evaluate(y_holdout, holdout_pred, setup.ctx.task, prep.pre.classes,
                                     threshold=selection.threshold, baseline=baseline, seed=config.seed)
+    evaluated["scored_by"] = ("the cross-validation models" if not fitted_a else
+                              "a refit on the search rows" if len(fitted_a) == len(on_holdout) else
+                              "the cross-validation models and refits on the search rows")
 
-    final_recipe, final_members, refit_scope = prep.search_recipe, fitted_a, "search rows"
-    X_final = prep.X_search
-    if config.refit_all:
-        estimate = sum(cost.seconds(p, setup.n_all, _refit_iterations(by_number[n], setup, setup.n_all))
-                       for n, (p, _) in members.items())
-        if clock.left() - overhead > estimate:
-            say(min(clock.elapsed() / config.time_budget, 0.99), "Refitting on every row", records)
-            final_recipe, all_rows = _fit_features(prep.recipe, prep.clean_states, prep.frame, prep.context)
-            X_final = prep.spec.transform(all_rows, lenient=True)
-            final_members = {n: zoo.fit_final(params[n], X_final, prep.y, setup.ctx,
-                                              _refit_iterations(by_number[n], setup, setup.n_all),
-                                              cancelled=cancelled)
-                             for n in members}
-            refit_scope = "all rows"
-            if cancelled():
-                raise TrainingCancelled()
+    estimate = sum(cost.seconds(params[n], setup.n_all, _refit_iterations(by_number[n], setup, setup.n_all))
+                   for n in selection.weights)
+    complete_a = len(fitted_a) == len(selection.weights)
+    if config.refit_all and (not complete_a or clock.left() - overhead > estimate):
+        say(min(clock.elapsed() / config.time_budget, 0.99), "Refitting on every row", records)
+        final_recipe, all_rows = _fit_features(prep.recipe, prep.clean_states, prep.frame, prep.context)
+        X_final = prep.spec.transform(all_rows, lenient=True)
+        final_members = {n: zoo.fit_final(params[n], X_final, prep.y, setup.ctx,
+                                          _refit_iterations(by_number[n], setup, setup.n_all), cancelled=cancelled)
+                         for n in selection.weights}
+        refit_scope = "all rows"
+    else:
+        say(min(clock.elapsed() / config.time_budget, 0.99), "Refitting on the search rows", records)
+        final_recipe, X_final, refit_scope = prep.search_recipe, prep.X_search, "search rows"
+        final_members = {n: fitted_a.get(n) or zoo.fit_final(params[n], prep.X_search, y_search, setup.ctx,
+                                                             _refit_iterations(by_number[n], setup, setup.n_search),
+                                                             cancelled=cancelled)
+                         for n in selection.weights}
+    if cancelled():
+        raise TrainingCancelled()
     timings["refit_s"] = round(clock.elapsed() - sum(timings.values()), 2)
 
     summary = _summary(prep, records, best, selection, evaluated, refit_scope, config)
@@ -303,6 +333,15 @@ def _nothing_finished(records: list[dict], config: TrainConfig):
     )
 
 
+def _holdout_of(prep: Prepared, fold: zoo.FoldData, holdout_rows: pd.DataFrame, X_holdout: pd.DataFrame):
+    """The holdout as a fold's models see it: through that fold's fitted feature steps."""
+    if fold.fitted is None:
+        return X_holdout
+    if "holdout" not in fold.cache:
+        fold.cache["holdout"] = prep.spec.transform(fold.fitted.transform_features(holdout_rows), lenient=True)
+    return fold.cache["holdout"]
+
+
 def _refit_iterations(record: dict, setup: SearchSetup, rows: int) -> int | None:
     values = [v for v in (record.get("iterations") or []) if v]
     if not values:
@@ -325,7 +364,7 @@ def _select(prep: Prepared, oof: dict, best: dict, params: dict, cost: CostModel
     by = {n: p for n, p in params.items()}
 
     def refit_cost(n):
-        return cost.refit_seconds(by[n], None) if refits == 2 else cost.seconds(by[n], setup.n_search)
+        return cost.refit_seconds(by[n], None) if refits else cost.seconds(by[n], setup.n_search)
 
     affordable = {n: p for n, p in library.items() if n == best["number"] or refit_cost(n) < left / 2}
     selection = ensemble.select(affordable, setup.y[covered], setup.metric,

@@ -34,7 +34,10 @@ from core.train.tasks import Metric, tune_threshold
 __all__ = ["SearchSetup", "Search", "Clock", "TrainingCancelled", "record_of", "worker_name", "create_study"]
 
 _OOF_KEPT = 25  # trials whose out-of-fold predictions stay in memory (the ensemble library)
+_FOLD_MODELS_KEPT = 6  # trials whose fold models stay in memory (they score the holdout)
+_FOREST_NODES_KEPT = 20_000_000  # larger forests are refitted for the holdout instead of kept
 _PROBE_LR, _PROBE_MAX, _PROBE_SHARE = 0.3, 300, 0.06
+_MIN_ITERS_LR = 15.0
 _ITERS_TIMES_LR = 60.0  # CatBoost: iterations to converge ~ this / learning rate (updated as trials finish)
 _MIN_LR, _MAX_LR = 0.03, 0.3
 _FIRST_TRIAL_SHARE = 0.35
@@ -158,7 +161,9 @@ class CostModel:
         best = model.get_best_iteration()
         converged = best is not None and ran < _PROBE_MAX and not clock.stopped
         k = (best + 1) * _PROBE_LR if converged else max(ran * _PROBE_LR, _ITERS_TIMES_LR)
-        self.iters_lr = {"catboost": max(k, 3.0), "hgb": max(k, 3.0)}
+        # At low learning rates boosting needs more than 1/lr times the iterations it needs at
+        # a high one; the floor keeps small tables from being planned at too few iterations.
+        self.iters_lr = {"catboost": max(k, _MIN_ITERS_LR), "hgb": max(k, _MIN_ITERS_LR)}
 
     def _lr(self, params: dict) -> float:
         if params["family"] == "catboost":
@@ -216,14 +221,16 @@ class CostModel:
         return self.seconds(params) * len(self.setup.folds)
 
     def refit_seconds(self, params: dict, iterations: float | None) -> float:
-        """Both final fits: on the search rows, then on all rows."""
+        """The final fit on every row, plus one on the search rows when the fold models
+        are not kept to score the holdout (large forests)."""
         s = self.setup
-        return sum(self.seconds(params, rows, iterations) for rows in (s.n_search, s.n_all))
+        extra = 0.0 if keeps_fold_models(params, s.fold_train_rows) else self.seconds(params, s.n_search, iterations)
+        return self.seconds(params, s.n_all, iterations) + extra
 
     def base_learning_rate(self, budget: float) -> float:
-        """A CatBoost learning rate whose first trial (and its refits) fits a share of the budget."""
+        """A CatBoost learning rate whose first trial (and its refit) fits a share of the budget."""
         s = self.setup
-        fits = len(s.folds) + (s.n_search + s.n_all) / s.fold_train_rows
+        fits = len(s.folds) + s.n_all / s.fold_train_rows
         usable = _FIRST_TRIAL_SHARE * budget - fits * self.t_fixed
         if usable <= 0:
             return _MAX_LR
@@ -280,6 +287,7 @@ class Search:
         self.on_trial = on_trial
         self.cost = cost or CostModel(setup)
         self.oof: dict[int, np.ndarray] = {}
+        self.fold_models: dict[int, list] = {}  # the best trials' fold models: they score the holdout
         self.params: dict[int, dict] = {}
         self.started_epoch = run_start_epoch or time.time()
         self.finished = 0  # trials this worker completed
@@ -292,19 +300,17 @@ class Search:
         done = [r for r in done if r["cv_mean"] is not None]
         return sorted(done, key=lambda r: r["cv_mean"], reverse=self.setup.metric.greater_is_better)
 
-    def reserve(self, overhead: float, refits: int = 2) -> float:
+    def reserve(self, overhead: float, refits: int = 1) -> float:
         """Seconds to keep for after the search: refitting the best trial and, within a
         fifth of the budget, the next two (likely ensemble members); plus saving."""
         def cost(record: dict) -> float:
             params = {"family": record["family"], **record["params"]}
-            both = self.cost.refit_seconds(params, _mean_iterations(record))
-            return both if refits == 2 else both / 2
+            return self.cost.refit_seconds(params, _mean_iterations(record)) if refits else 0.0
 
         ranked = self.complete_records()
         if not ranked:
             first = zoo.from_trial_params(zoo.portfolio(self.setup.ctx)[0])
-            both = self.cost.refit_seconds(first, None)
-            return (both if refits == 2 else both / 2) + overhead
+            return (self.cost.refit_seconds(first, None) if refits else 0.0) + overhead
         others = sum(cost(r) for r in ranked[1:3])
         return 1.2 * cost(ranked[0]) + min(others, 0.2 * self.clock.budget) + overhead
 
@@ -348,8 +354,11 @@ class Search:
             estimate = self.cost.trial_seconds(params)
             if estimate > left and self.complete_records():  # the first trial always runs (time-capped)
                 self._skip(trial, params, f"would take about {estimate:.0f} s; {max(left, 0):.0f} s were left")
+                cheaper = shrunk(params)
+                if cheaper is not None and self.cost.trial_seconds(zoo.from_trial_params(cheaper)) <= left:
+                    self.study.enqueue_trial(cheaper, skip_if_exists=True)  # try its cheaper neighbour next
                 skipped_in_a_row += 1
-                if skipped_in_a_row >= 5:
+                if skipped_in_a_row >= 10:
                     break
                 continue
             skipped_in_a_row = 0
@@ -384,7 +393,7 @@ class Search:
         if not self.complete_records():  # the run's first model gets some time whatever the estimates say
             trial_deadline = max(trial_deadline, started + _FIRST_RESERVE * self.clock.budget)
         oof = np.full((s.n_search, s.ctx.n_classes) if s.ctx.task == "multiclass" else s.n_search, np.nan)
-        fold_scores, fit_s, predict_s, iterations, capped = [], [], [], [], False
+        fold_scores, fit_s, predict_s, iterations, capped, models = [], [], [], [], False, []
         predicted_rows = 0
         note = ""
         for i, (fold, positions) in enumerate(zip(s.folds, s.valid_positions)):
@@ -407,6 +416,7 @@ class Search:
             predict_s.append(fit.predict_s)
             predicted_rows += len(positions)
             iterations.append(fit.iterations)
+            models.append(fit.model)
             capped = capped or fit.capped
             if math.isfinite(score):
                 trial.report(score, i)
@@ -452,22 +462,50 @@ class Search:
         self.study.tell(trial, value)
         self.finished += 1
         self.params[trial.number] = params
-        self._keep_oof(trial.number, value, oof.astype(np.float32))
+        self.oof[trial.number] = oof.astype(np.float32)
+        if keeps_fold_models(params, s.fold_train_rows):
+            self.fold_models[trial.number] = models
+        self._evict(self.oof, _OOF_KEPT)
+        self._evict(self.fold_models, _FOLD_MODELS_KEPT)
         self._notify(trial.number, self.oof.get(trial.number))
 
-    def _keep_oof(self, number: int, value: float, oof: np.ndarray) -> None:
-        self.oof[number] = oof
-        if len(self.oof) > _OOF_KEPT:
-            sign = 1 if self.setup.metric.greater_is_better else -1
-            values = {t.number: t.value for t in self.study.get_trials(deepcopy=False)
-                      if t.number in self.oof and t.value is not None}
-            worst = min(self.oof, key=lambda n: sign * values.get(n, -math.inf * sign))
-            del self.oof[worst]
+    def _evict(self, kept: dict, limit: int) -> None:
+        """Keep the ``limit`` best trials' entries of ``kept`` (memory stays bounded)."""
+        if len(kept) <= limit:
+            return
+        sign = 1 if self.setup.metric.greater_is_better else -1
+        values = {t.number: t.value for t in self.study.get_trials(deepcopy=False)
+                  if t.number in kept and t.value is not None}
+        for number in sorted(kept, key=lambda n: sign * values.get(n, -math.inf * sign))[:len(kept) - limit]:
+            del kept[number]
 
     def _notify(self, number: int, oof) -> None:
         if self.on_trial is not None:
             trial = next(t for t in self.study.get_trials(deepcopy=False) if t.number == number)
             self.on_trial(record_of(trial), oof)
+
+
+def keeps_fold_models(params: dict, rows: float) -> bool:
+    """Whether a trial's fold models are small enough to keep until the end of the run."""
+    if params["family"] not in ("rf", "et"):
+        return True
+    return rows * params["n_estimators"] / params["min_samples_leaf"] <= _FOREST_NODES_KEPT
+
+
+def shrunk(params: dict) -> dict | None:
+    """A cheaper neighbour of a configuration (Optuna's names), or None when there is none."""
+    family = params["family"]
+    p = {k: v for k, v in params.items() if k != "family"}
+    if family == "catboost":
+        p.update(lr_scale=min(2.0, p["lr_scale"] * 2), depth=max(4, p["depth"] - 2))
+    elif family == "hgb":
+        p.update(learning_rate=min(0.3, p["learning_rate"] * 2), max_leaf_nodes=max(8, p["max_leaf_nodes"] // 2))
+    elif family in ("rf", "et") and p["n_estimators"] > 100:
+        p.update(n_estimators=max(100, p["n_estimators"] // 100 * 50))
+    else:
+        return None
+    cheaper = {"family": family, **p}
+    return None if cheaper == params else {"family": family, **{f"{family}.{k}": v for k, v in p.items()}}
 
 
 def _public(params: dict) -> dict:

@@ -81,9 +81,9 @@ class Split:
 def auto_folds(n_rows: int, n_features: int, budget_s: float) -> int:
     """Folds for a table and budget: 5 on small tables, fewer when fitting gets costly."""
     load = n_rows * max(n_features, 1) / max(budget_s / 60.0, 0.05)
-    if load <= 150_000:
+    if load <= 120_000:
         return 5
-    if load <= 600_000:
+    if load <= 250_000:
         return 3
     return 1
 

@@ -32,7 +32,7 @@ from core.train.prep import InputSpec
 
 __all__ = [
     "FAMILIES", "FAMILY_LABELS", "ZooContext", "FoldData", "FoldFit", "suggest", "portfolio",
-    "fit_fold", "fit_final", "predict", "describe_params",
+    "fit_fold", "fit_final", "predict", "predict_fold", "describe_params", "catboost_pools",
 ]
 
 FAMILIES = ("catboost", "hgb", "rf", "et", "linear")
@@ -70,6 +70,7 @@ class FoldData:
     y_train: np.ndarray
     X_valid: pd.DataFrame
     y_valid: np.ndarray
+    fitted: Any = None  # the recipe fitted on this fold's training rows (None: no feature steps)
     cache: dict = field(default_factory=dict)
 
 
@@ -80,6 +81,7 @@ class FoldFit:
     fit_s: float
     predict_s: float
     capped: bool = False  # stopped by the time limit before it converged
+    model: Any = None  # the fitted estimator (on this fold's encoded rows; see predict_fold)
 
 
 # --------------------------------------------------------------------------- search spaces
@@ -198,11 +200,21 @@ def _onehot_encoder(spec: InputSpec):
 
 
 def _encoded(fold: FoldData, kind: str, spec: InputSpec):
-    """(train matrix, valid matrix) for an encoding, computed once per fold."""
+    """(train matrix, valid matrix) for an encoding, computed once per fold (the encoder is kept)."""
     if kind not in fold.cache:
         encoder = _ordinal_encoder(spec) if kind == "ordinal" else _onehot_encoder(spec)
-        fold.cache[kind] = (encoder.fit_transform(fold.X_train), encoder.transform(fold.X_valid))
-    return fold.cache[kind]
+        fold.cache[kind] = (encoder.fit_transform(fold.X_train), encoder.transform(fold.X_valid), encoder)
+    return fold.cache[kind][:2]
+
+
+def predict_fold(family: str, model, fold: FoldData, X: pd.DataFrame, ctx: ZooContext) -> np.ndarray:
+    """Predictions of a model from :func:`fit_fold` on other rows (already in model-input form)."""
+    if family == "catboost":
+        from catboost import Pool
+
+        return _output(model, Pool(X, cat_features=ctx.spec.categorical), ctx)
+    encoder = fold.cache["onehot" if family == "linear" else "ordinal"][2]
+    return _output(model, encoder.transform(X), ctx)
 
 
 def catboost_pools(fold: FoldData, ctx: ZooContext):
@@ -378,7 +390,7 @@ def fit_fold(params: dict, fold: FoldData, ctx: ZooContext, deadline: float,
             t = time.monotonic()
             prediction = _output(model, Xv, ctx)
         predict_s = time.monotonic() - t
-    return FoldFit(prediction, iterations, fit_s, predict_s, capped)
+    return FoldFit(prediction, iterations, fit_s, predict_s, capped, model)
 
 
 def _grow_forest(family, params, ctx, X, y, deadline, cancelled, n_total=None):

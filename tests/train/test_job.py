@@ -142,7 +142,7 @@ def test_two_workers_on_postgresql_share_one_runs_trials(postgres_url):
     with store.read_session(engine) as s:
         run = training.get_run(s, job.result["run_id"])
         helpers = jobs.list_jobs(s, project_id, kind="train_trials")
-    trials = [(r["number"], r["worker"][-6:], r["status"], r.get("note")) for r in run.leaderboard]
+    trials = [(r["number"], r.get("worker", "")[-6:], r["status"], r.get("note")) for r in run.leaderboard]
     assert [(h.status, h.result.get("trials", 0) > 0) for h in helpers] == [("done", True)], (trials, helpers[0].log)
     finished = [r for r in run.leaderboard if r.get("cv_mean") is not None and r["family"] != "ensemble"]
     workers = {r["worker"] for r in finished}
