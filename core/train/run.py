@@ -218,56 +218,37 @@ def train(
 
     say(min(clock.elapsed() / config.time_budget, 0.99), "Scoring the holdout", records)
     by_number = {r["number"]: r for r in records}
-    holdout_rows = prep.frame.iloc[prep.split.holdout]
-    X_holdout = prep.spec.transform(prep.search_recipe.transform_features(holdout_rows), lenient=True)
-    y_search, y_holdout = prep.y[prep.split.search], prep.y[prep.split.holdout]
-    # The holdout is scored by models that never saw it: the members' fold models when they
-    # were kept (no extra fit), else a refit on the search rows.
-    fitted_a, on_holdout = {}, {}
-    for n in selection.weights:
-        family = params[n]["family"]
-        if n in search.fold_models:
-            on_holdout[n] = np.mean([zoo.predict_fold(family, model, fold, _holdout_of(prep, fold, holdout_rows, X_holdout),
-                                                      setup.ctx)
-                                     for model, fold in zip(search.fold_models[n], setup.folds)], axis=0)
-        else:
-            fitted_a[n] = zoo.fit_final(params[n], prep.X_search, y_search, setup.ctx,
-                                        _refit_iterations(by_number[n], setup, setup.n_search), cancelled=cancelled)
-            on_holdout[n] = zoo.predict(family, fitted_a[n], X_holdout, setup.ctx)
-        if cancelled():
-            raise TrainingCancelled()
-    holdout_pred = _blend(on_holdout, selection.weights)
-    baseline = evaluation.baseline_prediction(y_search, len(y_holdout), setup.ctx.task, setup.ctx.n_classes)
-    evaluated = evaluation.evaluate(y_holdout, holdout_pred, setup.ctx.task, prep.pre.classes,
-                                    threshold=selection.threshold, baseline=baseline, seed=config.seed)
-    evaluated["scored_by"] = ("the cross-validation models" if not fitted_a else
-                              "a refit on the search rows" if len(fitted_a) == len(on_holdout) else
-                              "the cross-validation models and refits on the search rows")
-
+    evaluated, fitted_a = _score_holdout(prep, search, selection, params, by_number, cancelled)
     estimate = sum(cost.seconds(params[n], setup.n_all, _refit_iterations(by_number[n], setup, setup.n_all))
                    for n in selection.weights)
-    complete_a = len(fitted_a) == len(selection.weights)
-    if config.refit_all and (not complete_a or clock.left() - overhead > estimate):
+    bag_ready = not prep.recipe.features and all(n in search.fold_models for n in selection.weights)
+    if config.refit_all and (clock.left() - overhead > estimate or not bag_ready):
         say(min(clock.elapsed() / config.time_budget, 0.99), "Refitting on every row", records)
         final_recipe, all_rows = _fit_features(prep.recipe, prep.clean_states, prep.frame, prep.context)
         X_final = prep.spec.transform(all_rows, lenient=True)
-        final_members = {n: zoo.fit_final(params[n], X_final, prep.y, setup.ctx,
-                                          _refit_iterations(by_number[n], setup, setup.n_all), cancelled=cancelled)
-                         for n in selection.weights}
+        members = [(n, params[n]["family"], w, zoo.fit_final(params[n], X_final, prep.y, setup.ctx,
+                                                              _refit_iterations(by_number[n], setup, setup.n_all),
+                                                              cancelled=cancelled))
+                   for n, w in selection.weights.items()]
         refit_scope = "all rows"
+    elif config.refit_all:  # no time to refit: the cross-validation models, averaged, are the model
+        final_recipe, X_final, refit_scope = prep.search_recipe, prep.X_search, "none (the cross-validation models, averaged)"
+        members = [(n, params[n]["family"], w / len(setup.folds), zoo.self_contained(params[n]["family"], model, fold))
+                   for n, w in selection.weights.items() for model, fold in zip(search.fold_models[n], setup.folds)]
     else:
         say(min(clock.elapsed() / config.time_budget, 0.99), "Refitting on the search rows", records)
         final_recipe, X_final, refit_scope = prep.search_recipe, prep.X_search, "search rows"
-        final_members = {n: fitted_a.get(n) or zoo.fit_final(params[n], prep.X_search, y_search, setup.ctx,
-                                                             _refit_iterations(by_number[n], setup, setup.n_search),
-                                                             cancelled=cancelled)
-                         for n in selection.weights}
+        y_search = prep.y[prep.split.search]
+        members = [(n, params[n]["family"], w, fitted_a[n] if n in fitted_a else
+                    zoo.fit_final(params[n], prep.X_search, y_search, setup.ctx,
+                                  _refit_iterations(by_number[n], setup, setup.n_search), cancelled=cancelled))
+                   for n, w in selection.weights.items()]
     if cancelled():
         raise TrainingCancelled()
     timings["refit_s"] = round(clock.elapsed() - sum(timings.values()), 2)
 
     summary = _summary(prep, records, best, selection, evaluated, refit_scope, config)
-    bundle = _bundle(prep, raw, final_recipe, final_members, selection, params, summary, X_final, run_id)
+    bundle = _bundle(prep, raw, final_recipe, members, params, summary, X_final, run_id)
     leaderboard = _leaderboard(records, selection, summary["holdout"])
     timings["total_s"] = round(clock.elapsed(), 2)
     summary["timings"] = timings
@@ -331,6 +312,40 @@ def _nothing_finished(records: list[dict], config: TrainConfig):
         f"No model finished within the {config.time_budget:g} s budget" + (f" ({notes})." if notes else "."),
         hint="Give the search more time, or train on fewer rows or columns.",
     )
+
+
+def _score_holdout(prep: Prepared, search: Search, selection: ensemble.Selection, params: dict, by_number: dict,
+                   cancelled) -> tuple[dict, dict]:
+    """Evaluate the chosen model on the holdout with models that never saw it: each member's
+    fold models when they were kept (no extra fit), else a refit on the search rows.
+
+    Returns the evaluation and the refits it made (trial number -> estimator).
+    """
+    setup = prep.setup
+    holdout_rows = prep.frame.iloc[prep.split.holdout]
+    X_holdout = prep.spec.transform(prep.search_recipe.transform_features(holdout_rows), lenient=True)
+    y_search, y_holdout = prep.y[prep.split.search], prep.y[prep.split.holdout]
+    fitted, on_holdout = {}, {}
+    for n in selection.weights:
+        family = params[n]["family"]
+        if n in search.fold_models:
+            on_holdout[n] = np.mean([
+                zoo.predict_fold(family, model, fold, _holdout_of(prep, fold, holdout_rows, X_holdout), setup.ctx)
+                for model, fold in zip(search.fold_models[n], setup.folds)], axis=0)
+        else:
+            fitted[n] = zoo.fit_final(params[n], prep.X_search, y_search, setup.ctx,
+                                      _refit_iterations(by_number[n], setup, setup.n_search), cancelled=cancelled)
+            on_holdout[n] = zoo.predict(family, fitted[n], X_holdout, setup.ctx)
+        if cancelled():
+            raise TrainingCancelled()
+    baseline = evaluation.baseline_prediction(y_search, len(y_holdout), setup.ctx.task, setup.ctx.n_classes)
+    evaluated = evaluation.evaluate(y_holdout, _blend(on_holdout, selection.weights), setup.ctx.task,
+                                    prep.pre.classes, threshold=selection.threshold, baseline=baseline,
+                                    seed=prep.config.seed)
+    evaluated["scored_by"] = ("the cross-validation models" if not fitted else
+                              "a refit on the search rows" if len(fitted) == len(on_holdout) else
+                              "the cross-validation models and refits on the search rows")
+    return evaluated, fitted
 
 
 def _holdout_of(prep: Prepared, fold: zoo.FoldData, holdout_rows: pd.DataFrame, X_holdout: pd.DataFrame):
@@ -424,7 +439,7 @@ def _input_schema(raw: pd.DataFrame, prep: Prepared) -> dict[str, str]:
     return out
 
 
-def _bundle(prep: Prepared, raw: pd.DataFrame, fitted_recipe: FittedRecipe, members: dict, selection, params,
+def _bundle(prep: Prepared, raw: pd.DataFrame, fitted_recipe: FittedRecipe, members: list, params: dict,
             summary: dict, X_final: pd.DataFrame, run_id: int | None) -> ModelBundle:
     metadata = {
         "run_id": run_id, "metric": summary["metric"], "cv_mean": summary["cv"]["mean"],
@@ -437,9 +452,9 @@ def _bundle(prep: Prepared, raw: pd.DataFrame, fitted_recipe: FittedRecipe, memb
         task=prep.setup.ctx.task, target=prep.config.target, classes=prep.pre.classes,
         input_schema=_input_schema(raw, prep), feature_names=prep.spec.feature_names,
         fitted_recipe=fitted_recipe, input_spec=prep.spec,
-        members=[Member(params[n]["family"], members[n], float(w), {k: v for k, v in params[n].items()},
-                        f"trial {n}") for n, w in selection.weights.items()],
-        metadata=metadata, threshold=selection.threshold,
+        members=[Member(family, estimator, float(w), dict(params[n]), f"trial {n + 1}")
+                 for n, family, w, estimator in members],
+        metadata=metadata, threshold=summary["threshold"],
     )
     bundle.learn_importance(X_final, seed=prep.config.seed)
     rows = raw.loc[raw.index.intersection(prep.frame.index)] if raw.index.is_unique else prep.frame

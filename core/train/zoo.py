@@ -32,7 +32,8 @@ from core.train.prep import InputSpec
 
 __all__ = [
     "FAMILIES", "FAMILY_LABELS", "ZooContext", "FoldData", "FoldFit", "suggest", "portfolio",
-    "fit_fold", "fit_final", "predict", "predict_fold", "describe_params", "catboost_pools",
+    "fit_fold", "fit_final", "predict", "predict_fold", "self_contained", "describe_params",
+    "catboost_pools",
 ]
 
 FAMILIES = ("catboost", "hgb", "rf", "et", "linear")
@@ -205,6 +206,15 @@ def _encoded(fold: FoldData, kind: str, spec: InputSpec):
         encoder = _ordinal_encoder(spec) if kind == "ordinal" else _onehot_encoder(spec)
         fold.cache[kind] = (encoder.fit_transform(fold.X_train), encoder.transform(fold.X_valid), encoder)
     return fold.cache[kind][:2]
+
+
+def self_contained(family: str, model, fold: FoldData):
+    """A fold model as a final estimator (its fold's encoder in front of scikit-learn models)."""
+    if family == "catboost":
+        return model
+    from sklearn.pipeline import Pipeline
+
+    return Pipeline([("prep", fold.cache["onehot" if family == "linear" else "ordinal"][2]), ("model", model)])
 
 
 def predict_fold(family: str, model, fold: FoldData, X: pd.DataFrame, ctx: ZooContext) -> np.ndarray:

@@ -176,3 +176,18 @@ def test_feature_steps_are_fitted_on_each_folds_training_rows_only(centre_step):
         expected = search_rows["body_mass_g"].iloc[valid_pos] - train_mean
         np.testing.assert_allclose(fold.X_valid["body_mass_g_centred"], expected.to_numpy())
     assert prep.search_recipe.feature_states[0]["rows"] == len(prep.split.search)
+
+
+def test_without_time_to_refit_the_cross_validation_models_are_the_model(monkeypatch):
+    from core.train.search import CostModel
+
+    monkeypatch.setattr(CostModel, "seconds", lambda self, *a, **k: 1e6)  # every fit looks too long
+    frame = _table("penguins.csv")
+    result = train(frame, TrainConfig(target="species", time_budget=BUDGET, threads=1, folds=3,
+                                      families=("linear", "hgb")))
+    summary = result.summary
+    assert summary["refit"] == "none (the cross-validation models, averaged)" and summary["trials"]["complete"] == 1
+    bundle = ModelBundle.from_bytes(result.bundle.to_bytes())
+    assert len(bundle.members) == 3 and sum(m.weight for m in bundle.members) == pytest.approx(1.0)
+    scores = bundle.predict(frame.drop(columns=["species"]))
+    assert (scores["prediction"] == frame["species"]).mean() > 0.9
