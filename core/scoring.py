@@ -393,6 +393,7 @@ class ModelInfo:
     task: str
     metric: str
     holdout: float | None
+    dataset_id: int | None = None
 
     @property
     def label(self) -> str:
@@ -414,5 +415,6 @@ def list_models(session, project_id: int) -> list[ModelInfo]:
         out.append(ModelInfo(model.id, model.name, model.kind, model.blob_sha, model.created_at.isoformat(),
                              model.run_id, dataset.name if dataset else "?", run.target if run else "",
                              run.task if run else "", str(metrics.get("metric") or (run.metric if run else "")),
-                             float(holdout) if isinstance(holdout, (int, float)) else None))
+                             float(holdout) if isinstance(holdout, (int, float)) else None,
+                             run.dataset_id if run else None))
     return out

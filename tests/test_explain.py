@@ -13,7 +13,12 @@ from core.explain import (
     what_if,
 )
 from tests.conftest import dataset_path
-from tests.models import make_bundle
+from tests.model_helpers import kinds_of, make_bundle
+
+
+def _make(frame, target, task, families=("catboost",), **kwargs):
+    """A small real bundle, the column kinds inferred as the Data page does."""
+    return make_bundle(frame, kinds_of(frame), target, task, families=families, **kwargs)
 
 TASKS = {"multiclass": "species", "binary": "sex", "regression": "body_mass_g"}
 FAMILIES = ("catboost", "hgb", "rf", "et", "linear")
@@ -67,7 +72,7 @@ def _model_output(bundle: ModelBundle, rows: pd.DataFrame) -> np.ndarray:
                          ids=lambda f: "+".join(f))
 def test_base_plus_values_is_the_models_output_for_every_family(penguins, task, families):
     frame = _labelled(penguins, task)
-    bundle = make_bundle(frame, TASKS[task], task, families, weights=[0.4, 0.3, 0.2, 0.1][:len(families)])
+    bundle = _make(frame, TASKS[task], task, families, weights=[0.4, 0.3, 0.2, 0.1][:len(families)])
     assert bundle.input_spec.categorical  # labels (island, sex or species) are features in every case
     result = explain(bundle, frame, max_rows=500)
     rows = frame.loc[result.X.index]
@@ -83,7 +88,7 @@ def test_base_plus_values_is_the_models_output_for_every_family(penguins, task, 
 
 def test_the_space_follows_what_the_model_adds_up(penguins):
     frame = _labelled(penguins, "binary")
-    spaces = {fams: explanation_space(make_bundle(frame, "sex", "binary", fams))
+    spaces = {fams: explanation_space(_make(frame, "sex", "binary", fams))
               for fams in [("catboost",), ("rf",), ("linear",), ("catboost", "linear")]}
     assert spaces == {("catboost",): "log-odds", ("rf",): "probability", ("linear",): "log-odds",
                       ("catboost", "linear"): "probability"}
@@ -94,7 +99,7 @@ def test_the_space_follows_what_the_model_adds_up(penguins):
 def test_an_ensembles_values_are_the_weighted_sum_of_its_members(penguins, task, families):
     frame = _labelled(penguins, task)
     weights = [3.0, 1.0, 1.0][:len(families)]
-    bundle = make_bundle(frame, TASKS[task], task, families, weights=weights)
+    bundle = _make(frame, TASKS[task], task, families, weights=weights)
     X = bundle.transform(frame)
     values, base = Explainer(bundle).shap_values(X)
     expected_values, expected_base = 0.0, 0.0
@@ -145,7 +150,7 @@ def test_hgb_categorical_splits_route_unknown_and_missing_labels_as_the_model_do
 
 def test_linear_values_are_summed_back_to_the_users_columns(penguins):
     frame = _labelled(penguins, "regression")
-    bundle = make_bundle(frame, "body_mass_g", "regression", ("linear",))
+    bundle = _make(frame, "body_mass_g", "regression", ("linear",))
     row = frame.iloc[[0]]
     before = what_if(bundle, row)
     after = what_if(bundle, row, {"island": "Dream" if row["island"].iloc[0] != "Dream" else "Biscoe",
@@ -159,7 +164,7 @@ def test_linear_values_are_summed_back_to_the_users_columns(penguins):
 @pytest.mark.parametrize("task", list(TASKS))
 def test_what_if_changes_the_prediction_exactly_as_the_model_does(penguins, task):
     frame = _labelled(penguins, task)
-    bundle = make_bundle(frame, TASKS[task], task, ("catboost", "hgb"), weights=[0.7, 0.3])
+    bundle = _make(frame, TASKS[task], task, ("catboost", "hgb"), weights=[0.7, 0.3])
     row = frame.iloc[[10]]
     changes = {"flipper_length_mm": 231.0, "island": "Dream"} if task != "multiclass" else \
         {"bill_length_mm": 52.0, "island": "Dream"}
@@ -174,7 +179,7 @@ def test_what_if_changes_the_prediction_exactly_as_the_model_does(penguins, task
 
 
 def test_what_if_refuses_unknown_columns_and_several_rows(penguins):
-    bundle = make_bundle(_labelled(penguins, "binary"), "sex", "binary", ("linear",))
+    bundle = _make(_labelled(penguins, "binary"), "sex", "binary", ("linear",))
     with pytest.raises(ValidationError, match="no column 'wingspan'"):
         what_if(bundle, penguins.iloc[[0]], {"wingspan": 3})
     with pytest.raises(ValidationError, match="one row at a time"):
@@ -182,14 +187,16 @@ def test_what_if_refuses_unknown_columns_and_several_rows(penguins):
 
 
 def test_a_sample_is_explained_and_its_size_kept(penguins):
-    bundle = make_bundle(_labelled(penguins, "multiclass"), "species", "multiclass", ("catboost",))
+    bundle = _make(_labelled(penguins, "multiclass"), "species", "multiclass", ("catboost",))
     result = explain(bundle, penguins, max_rows=100, seed=3)
     assert (result.n, result.total_rows) == (100, len(penguins))
     assert list(result.X.index) == sorted(result.X.index)  # back in the data's row order
     again = explain(bundle, penguins, max_rows=100, seed=3)
     assert list(again.X.index) == list(result.X.index)
-    tiny = explain(bundle, penguins, max_rows=300, time_limit=1e-9)
-    assert tiny.n < 300 and tiny.info["stopped_by_time_limit"]
+    assert explain(bundle, penguins, max_rows=300, time_limit=1e-9).n == 300  # CatBoost is never limited
+    forest = _make(_labelled(penguins, "multiclass"), "species", "multiclass", ("catboost", "rf"))
+    tiny = explain(forest, penguins, max_rows=300, time_limit=1e-9)
+    assert tiny.n == 16 and tiny.info["stopped_by_time_limit"]
     with pytest.raises(ValidationError, match="from 1 to"):
         explain(bundle, penguins, max_rows=0)
     with pytest.raises(InputError, match="no rows"):
@@ -197,7 +204,7 @@ def test_a_sample_is_explained_and_its_size_kept(penguins):
 
 
 def test_an_explanation_round_trips_through_parquet(penguins):
-    bundle = make_bundle(_labelled(penguins, "multiclass"), "species", "multiclass", ("catboost", "rf"))
+    bundle = _make(_labelled(penguins, "multiclass"), "species", "multiclass", ("catboost", "rf"))
     result = explain(bundle, penguins, max_rows=60)
     result.importance = permutation_importance(bundle, penguins, repeats=2, max_rows=100)
     back = Explanation.from_parquet(result.to_parquet())
@@ -215,7 +222,7 @@ def test_an_explanation_round_trips_through_parquet(penguins):
 
 def test_rows_are_picked_by_error_and_by_prediction(penguins):
     frame = _labelled(penguins, "regression")
-    bundle = make_bundle(frame, "body_mass_g", "regression", ("linear",))
+    bundle = _make(frame, "body_mass_g", "regression", ("linear",))
     result = explain(bundle, frame)
     errors = (result.actual - result.predictions["prediction"]).abs().sort_values(ascending=False)
     picked = pick_rows(result, "largest errors", limit=5)
@@ -229,7 +236,7 @@ def test_rows_are_picked_by_error_and_by_prediction(penguins):
 
 def test_largest_errors_of_a_classifier_are_the_least_likely_actual_classes(penguins):
     frame = _labelled(penguins, "binary")
-    bundle = make_bundle(frame, "sex", "binary", ("catboost",))
+    bundle = _make(frame, "sex", "binary", ("catboost",))
     result = explain(bundle, frame)
     picked = pick_rows(result, "largest errors", limit=3)
     given = [result.predictions.loc[r, f"proba:{result.actual[r]}"] for r in picked["row"]]
@@ -242,7 +249,7 @@ def test_permutation_importance_finds_the_feature_the_target_is_made_of():
     frame = pd.DataFrame({"signal": rng.normal(size=600), "noise": rng.normal(size=600),
                           "colour": rng.choice(["red", "blue"], 600)})
     frame["y"] = 3 * frame["signal"] + rng.normal(size=600) * 0.1
-    bundle = make_bundle(frame, "y", "regression", ("catboost",), metric="rmse")
+    bundle = _make(frame, "y", "regression", ("catboost",), metric="rmse")
     importance = permutation_importance(bundle, frame, repeats=3)
     by = dict(zip(importance.features, importance.mean))
     assert by["signal"] > 1.0 and abs(by["noise"]) < 0.2 * by["signal"] and importance.metric == "rmse"
@@ -255,6 +262,6 @@ def test_the_strongest_interaction_is_the_feature_that_changes_the_effect():
     frame = pd.DataFrame({"a": rng.normal(size=800), "b": rng.choice([-1.0, 1.0], 800),
                           "c": rng.normal(size=800)})
     frame["y"] = frame["a"] * frame["b"] + 0.1 * frame["c"]
-    bundle = make_bundle(frame, "y", "regression", ("catboost",), iterations=200)
+    bundle = _make(frame, "y", "regression", ("catboost",), iterations=200)
     result = explain(bundle, frame)
     assert strongest_interaction(result, "a") == "b"

@@ -1,4 +1,4 @@
-"""Explanations as jobs: stored as a report keyed by model and data, replaced on a new run; the CLI writes the same file."""
+"""Explanations as jobs: a report keyed by model and data, replaced on a new run; the CLI writes the same file."""
 
 from __future__ import annotations
 
@@ -13,11 +13,21 @@ import sqlalchemy as sa
 from core import cli, jobs, store
 from core.errors import NotFoundError, ValidationError
 from core.explain import Explanation, explain
-from core.explain.job import (
-    REPORT_KIND, active_job, explain_job, list_models, load_explanation, start_explain, stored_report,
-)
+from core.explain.job import REPORT_KIND, explain_job, last_job, start_explain, stored_report
+from core.scoring import list_models
 from tests.conftest import dataset_path
-from tests.models import make_bundle, store_model
+from tests.model_helpers import dataset_of, kinds_of, make_bundle, store_model
+
+
+def _make(frame, target, task, families=("catboost",), **kwargs):
+    """A small real bundle, the column kinds inferred as the Data page does."""
+    return make_bundle(frame, kinds_of(frame), target, task, families=families, **kwargs)
+
+
+def _store(engine, project_id, frame, bundle, **kwargs):
+    """Store ``bundle`` as a run's model on ``frame``; returns (model id, dataset id)."""
+    model_id = store_model(engine, project_id, bundle, frame, **kwargs)
+    return model_id, dataset_of(engine, model_id)
 
 
 @pytest.fixture(scope="module")
@@ -41,15 +51,15 @@ def test_an_explain_job_stores_its_result_and_a_new_run_replaces_it(any_engine, 
     engine = any_engine
     with store.write_session(engine) as s:
         project_id = store.create_project(s, "P").id
-    bundle = make_bundle(penguins, "species", "multiclass", ("catboost", "linear"))
-    model_id, dataset_id = store_model(engine, project_id, penguins, bundle)
+    bundle = _make(penguins, "species", "multiclass", ("catboost", "linear"))
+    model_id, dataset_id = _store(engine, project_id, penguins, bundle)
     params = {"model_id": model_id, "dataset_id": dataset_id, "rows": 120, "seed": 1, "time_limit": None}
     job = _run_in_process(engine, project_id, params)
     assert job.status == "done", job.error
     assert (job.result["rows"], job.result["total_rows"], job.result["space"]) == (120, 344, "probability")
     with store.read_session(engine) as s:
         report = stored_report(s, project_id, model_id, dataset_id)
-        result = load_explanation(s, report.id, project_id)
+        result = Explanation.from_parquet(store.get_blob(s, report.blob_sha))
         assert report.model_id == model_id and report.data["importance"] is True
     direct = explain(bundle, penguins, max_rows=120, seed=1)
     np.testing.assert_allclose(result.values, direct.values, atol=1e-12)
@@ -65,17 +75,17 @@ def test_an_explain_job_stores_its_result_and_a_new_run_replaces_it(any_engine, 
 
 
 def test_models_are_listed_with_the_data_they_were_trained_on(engine, project_id, penguins):
-    bundle = make_bundle(penguins, "species", "multiclass", ("linear",))
-    model_id, dataset_id = store_model(engine, project_id, penguins, bundle, name="species · linear")
+    bundle = _make(penguins, "species", "multiclass", ("linear",))
+    model_id, dataset_id = _store(engine, project_id, penguins, bundle, name="species · linear")
     with store.read_session(engine) as s:
         models = list_models(s, project_id)
-    assert [(m.id, m.dataset_id, m.name, m.kind) for m in models] == [(model_id, dataset_id, "species · linear",
-                                                                      "linear")]
+    assert [(m.id, m.dataset_id, m.dataset, m.name) for m in models] == [(model_id, dataset_id, "training",
+                                                                         "species · linear")]
 
 
 def test_bad_requests_are_refused_before_a_worker_starts(engine, project_id, penguins):
-    bundle = make_bundle(penguins, "species", "multiclass", ("linear",))
-    model_id, dataset_id = store_model(engine, project_id, penguins, bundle)
+    bundle = _make(penguins, "species", "multiclass", ("linear",))
+    model_id, dataset_id = _store(engine, project_id, penguins, bundle)
     with pytest.raises(ValidationError, match="from 10 to"):
         start_explain(engine, project_id, model_id, dataset_id, rows=5)
     with pytest.raises(ValidationError, match="time limit"):
@@ -83,12 +93,12 @@ def test_bad_requests_are_refused_before_a_worker_starts(engine, project_id, pen
     with pytest.raises(NotFoundError, match="Model 999"):
         start_explain(engine, project_id, 999, dataset_id)
     with store.read_session(engine) as s:
-        assert jobs.list_jobs(s, project_id) == [] and active_job(s, project_id, model_id, dataset_id) is None
+        assert jobs.list_jobs(s, project_id) == [] and last_job(s, project_id, model_id, dataset_id) is None
 
 
 def test_an_explain_job_in_a_worker_process_reports_progress(engine, project_id, penguins):
-    bundle = make_bundle(penguins, "sex", "binary", ("catboost",))
-    model_id, dataset_id = store_model(engine, project_id, penguins, bundle)
+    bundle = _make(penguins, "sex", "binary", ("catboost",))
+    model_id, dataset_id = _store(engine, project_id, penguins, bundle)
     job_id = start_explain(engine, project_id, model_id, dataset_id, rows=200)
     job = jobs.wait(job_id, engine=engine, timeout=300)
     assert job.status == "done", job.error
@@ -96,8 +106,8 @@ def test_an_explain_job_in_a_worker_process_reports_progress(engine, project_id,
 
 
 def test_a_job_for_a_model_of_another_project_fails_cleanly(engine, project_id, penguins):
-    bundle = make_bundle(penguins, "species", "multiclass", ("linear",))
-    model_id, dataset_id = store_model(engine, project_id, penguins, bundle)
+    bundle = _make(penguins, "species", "multiclass", ("linear",))
+    model_id, dataset_id = _store(engine, project_id, penguins, bundle)
     with store.write_session(engine) as s:
         other = store.create_project(s, "Other").id
         job_id = jobs.submit(s, project_id=other, kind="explain",
@@ -111,7 +121,7 @@ def test_a_job_for_a_model_of_another_project_fails_cleanly(engine, project_id, 
 
 
 def test_cli_explain_writes_the_parquet_the_page_stores(tmp_path, penguins, capsys):
-    bundle = make_bundle(penguins, "body_mass_g", "regression", ("catboost",))
+    bundle = _make(penguins, "body_mass_g", "regression", ("catboost",))
     model = tmp_path / "model.zip"
     model.write_bytes(bundle.to_bytes())
     rows = tmp_path / "rows.csv"

@@ -32,7 +32,8 @@ __all__ = [
 
 DEFAULT_ROWS = 5_000
 MAX_ROWS = 100_000
-_PROBE = 16
+_PROBE = 64
+_MIN_ROWS = 16
 
 
 def explain(
@@ -41,9 +42,11 @@ def explain(
 ) -> Explanation:
     """SHAP values of up to ``max_rows`` rows of ``rows`` (raw rows, as the model was trained on).
 
-    The rows are a seeded random sample. With ``time_limit`` (seconds), the cost of a
-    row is measured on the first few, and only as many rows as fit in the limit are
-    explained; the result says how many it holds (``Explanation.n``) out of how many
+    The rows are a seeded random sample. With ``time_limit`` (seconds), the members
+    whose cost grows with every row (HistGradientBoosting and forests: deep forests
+    take seconds a row) are timed on the first rows, and only as many rows as fit in
+    the limit by that estimate are explained (CatBoost and linear members are fast
+    and not limited); the result says how many it holds (``Explanation.n``) out of how many
     there were (``total_rows``). A target column, when present, is kept as ``actual``.
     ``progress(fraction, message)`` is called as the work moves (a job raises from
     it to cancel).
@@ -56,25 +59,18 @@ def explain(
     explainer = explainer or Explainer(bundle)
     say = progress or (lambda *_: None)
     total = len(rows)
-    sample = rows.sample(min(max_rows, total), random_state=seed)
+    sample = _conform(bundle, rows.sample(min(max_rows, total), random_state=seed))
     say(0.0, f"Preparing {len(sample):,} rows")
     X = bundle.transform(sample)
     started = time.monotonic()
-    probe = min(_PROBE, len(X))
-    first, base = explainer.shap_values(X.iloc[:probe])
-    per_row = (time.monotonic() - started) / probe
     n = len(X)
-    if time_limit is not None and per_row * n > time_limit:
-        n = max(probe, int(time_limit / per_row))
-    parts = [first]
-    if n > probe:
-        def step(fraction: float, message: str) -> None:
-            say((probe + fraction * (n - probe)) / n, message)
-
-        rest, base = explainer.shap_values(X.iloc[probe:n], progress=step)
-        parts.append(rest)
+    if time_limit is not None and explainer.costly:
+        explainer.shap_values(X.iloc[:1])  # loads compiled code and builds explainers: not a row's cost
+        per_row = explainer.seconds_per_row(X.iloc[:_PROBE])
+        n = min(len(X), max(_MIN_ROWS, int((time_limit - (time.monotonic() - started)) / per_row)))
+    values, base = explainer.shap_values(X.iloc[:n], progress=say)
     say(1.0, f"Explained {n:,} rows")
-    X, values = _in_row_order(X.iloc[:n], np.concatenate(parts))
+    X, values = _in_row_order(X.iloc[:n], values)
     kept = sample.loc[X.index]
     info = {"stopped_by_time_limit": n < len(sample), "time_limit": time_limit,
             "seconds": round(time.monotonic() - started, 2), "members": [m.family for m in bundle.members],
@@ -98,9 +94,17 @@ def what_if(bundle, row: pd.DataFrame, changes: dict | None = None, *,
             raise ValidationError(f"The row has no column {column!r}.", hint="Edit the columns the model uses.")
         edited[column] = _fit_dtype(edited[column], value)
     explainer = explainer or Explainer(bundle)
+    edited = _conform(bundle, edited)
     X = bundle.transform(edited)
     values, base = explainer.shap_values(X)
     return _result(bundle, explainer, values, base, X, edited, total=1, seed=0, info={"what_if": True})
+
+
+def _conform(bundle, rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows with the model's columns stored as in training, as the Predict page scores them."""
+    from core.scoring import conform
+
+    return conform(bundle, rows)[0]
 
 
 def _in_row_order(X: pd.DataFrame, values: np.ndarray):

@@ -44,6 +44,7 @@ def permutation_importance(bundle, rows: pd.DataFrame, *, repeats: int = 5, max_
     """
     from sklearn.inspection import permutation_importance as sklearn_permutation_importance
 
+    from core.scoring import conform
     from core.train.tasks import encode_target, get_metric
 
     target = bundle.target
@@ -57,7 +58,7 @@ def permutation_importance(bundle, rows: pd.DataFrame, *, repeats: int = 5, max_
     if len(labelled) < 10:
         raise InputError(f"Only {len(labelled)} rows have a known target value; permutation importance needs at "
                          "least 10.", hint="Use data with more labelled rows.")
-    labelled = labelled.sample(min(max_rows, len(labelled)), random_state=seed)
+    labelled = conform(bundle, labelled.sample(min(max_rows, len(labelled)), random_state=seed))[0]
     X = bundle.transform(labelled)
     y = encode_target(labelled.loc[X.index, target], bundle.task, bundle.classes)
     metric = get_metric(bundle.task, bundle.metadata.get("metric"))

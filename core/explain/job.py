@@ -10,57 +10,18 @@ the report's ``data``. Asking again for the same model and data replaces it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
 
 from core import jobs, store
+from core.drift_model import load_bundle
 from core.errors import AssayError, NotFoundError, ValidationError
 
-__all__ = ["REPORT_KIND", "JOB_KIND", "DEFAULT_TIME_LIMIT", "ModelInfo", "list_models", "load_bundle",
-           "start_explain", "explain_job", "stored_report", "load_explanation", "active_job", "report_key"]
+__all__ = ["REPORT_KIND", "JOB_KIND", "DEFAULT_TIME_LIMIT", "start_explain", "explain_job", "stored_report",
+           "last_job", "report_key"]
 
 REPORT_KIND = "shap"
 JOB_KIND = "explain"
 DEFAULT_TIME_LIMIT = 180.0
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """A stored model as the Explanations page lists it."""
-
-    id: int
-    name: str
-    kind: str
-    run_id: int
-    dataset_id: int
-    blob_sha: str
-    chosen: bool
-    created: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} (model {self.id}, run {self.run_id}, {self.created})"
-
-
-def list_models(session, project_id: int) -> list[ModelInfo]:
-    """The project's trained models, newest first."""
-    rows = session.execute(
-        sa.select(store.Model, store.Run.dataset_id).join(store.Run, store.Model.run_id == store.Run.id)
-        .where(store.Model.project_id == project_id).order_by(store.Model.id.desc())
-    ).all()
-    return [ModelInfo(m.id, m.name, m.kind, m.run_id, dataset_id, m.blob_sha, bool(m.chosen),
-                      m.created_at.strftime("%Y-%m-%d %H:%M")) for m, dataset_id in rows]
-
-
-def load_bundle(session, model_id: int, project_id: int):
-    from core.bundle import ModelBundle
-
-    model = session.get(store.Model, model_id)
-    if model is None or model.project_id != project_id:
-        raise NotFoundError(f"Model {model_id} does not exist in this project.",
-                            hint="Pick one of the project's models, or train one on the Train page.")
-    return ModelBundle.from_bytes(store.get_blob(session, model.blob_sha))
 
 
 def report_key(model_id: int, dataset_id: int) -> str:
@@ -152,19 +113,9 @@ def stored_report(session, project_id: int, model_id: int, dataset_id: int) -> s
     )
 
 
-def load_explanation(session, report_id: int, project_id: int):
-    from core.explain import Explanation
-
-    report = session.get(store.Report, report_id)
-    if report is None or report.project_id != project_id or report.kind != REPORT_KIND:
-        raise NotFoundError(f"Explanation {report_id} does not exist in this project.")
-    return Explanation.from_parquet(store.get_blob(session, report.blob_sha))
-
-
-def active_job(session, project_id: int, model_id: int, dataset_id: int) -> store.Job | None:
-    """The newest ``explain`` job for this model and data that is still queued or running."""
-    for job in jobs.list_jobs(session, project_id, kind=JOB_KIND, limit=20):
-        if job.status in jobs.ACTIVE and job.params.get("model_id") == model_id \
-                and job.params.get("dataset_id") == dataset_id:
+def last_job(session, project_id: int, model_id: int, dataset_id: int) -> store.Job | None:
+    """The newest ``explain`` job for this model and data (running, or how the last one ended)."""
+    for job in jobs.list_jobs(session, project_id, kind=JOB_KIND, limit=50):
+        if job.params.get("model_id") == model_id and job.params.get("dataset_id") == dataset_id:
             return job
     return None

@@ -124,6 +124,36 @@ class Explainer:
             base += b * (member.weight / total)
         return values, base
 
+    @property
+    def costly(self) -> bool:
+        """Does a member cost time for every row (HistGradientBoosting, forests)? CatBoost and linear do not."""
+        return any(m.family in ("hgb", *_FOREST) for m in self.bundle.members)
+
+    def seconds_per_row(self, X: pd.DataFrame) -> float:
+        """Estimated seconds a row for the members whose cost grows with every row (0 when there are none).
+
+        Timed on one row and on a few more, so that a call's fixed cost (encoding,
+        setting up) does not count as rows' cost. Call it after a first warm-up call.
+        """
+        import time
+
+        slow = [(i, m) for i, m in enumerate(self.bundle.members) if m.family in ("hgb", *_FOREST)]
+        if not slow or X.empty:
+            return 0.0
+
+        def timed(rows: pd.DataFrame) -> float:
+            started = time.monotonic()
+            for i, member in slow:
+                self._member_values(i, member, rows)
+            return time.monotonic() - started
+
+        one = timed(X.iloc[:1])
+        m = min(len(X), 64 if one < 0.05 else 16 if one < 0.5 else 4)
+        if m < 2:
+            return one
+        many = timed(X.iloc[:m])
+        return max((many - one) / (m - 1), many / m / 20)
+
     def output(self, X: pd.DataFrame) -> np.ndarray:
         """The model's own output ``(n, outputs)`` in the explanation space (its predict functions, not SHAP)."""
         if self.space in ("value", "probability"):
