@@ -16,6 +16,7 @@ pages = [
     st.Page("pages/profile.py", title="Profile", icon=":material/query_stats:"),
     st.Page("pages/clean.py", title="Clean", icon=":material/cleaning_services:"),
     st.Page("pages/features.py", title="Features", icon=":material/auto_awesome:"),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/explain.py", title="Explanations", icon=":material/psychology:"),
     st.Page("pages/drift.py", title="Drift", icon=":material/compare_arrows:"),
     st.Page("pages/predict.py", title="Predict", icon=":material/online_prediction:"),

@@ -271,6 +271,108 @@ def _cmd_serve(args: argparse.Namespace) -> int:
           "- POST /predict, GET /schema, GET /health, docs at /docs", file=sys.stderr)
     serve.serve(bundle, host=args.host, port=args.port, name=name,
                 log_level="info" if args.verbose else "warning")
+
+def _train_config(args: argparse.Namespace, roles: dict | None = None) -> dict:
+    config = {"target": args.target or (roles or {}).get("target"), "time_budget": args.time_budget,
+              "seed": args.seed}
+    for key in ("task", "metric", "folds", "time", "group", "id", "threads"):
+        if getattr(args, key) is not None:
+            config[key] = getattr(args, key)
+    if args.class_weights:
+        config["class_weights"] = True
+    if args.keep_suspected_leaks:
+        config["keep_suspected_leaks"] = True
+    if config["target"] is None:
+        raise AssayError("Say which column to predict with --target COLUMN.")
+    return config
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from core import jobs
+    from core.recipe import Recipe
+    from core.train import board
+    from core.train.config import TrainConfig
+
+    recipe = None
+    if args.recipe:
+        try:
+            recipe = Recipe.from_json(Path(args.recipe).read_bytes())
+        except OSError as exc:
+            raise AssayError(f"Cannot read the recipe file {args.recipe}: {exc.strerror}.") from None
+    engine = _engine()
+    with store.read_session(engine) as s:
+        dataset = resolve_dataset(s, str(args.data), args.project)
+        roles = dict(dataset.roles or {}) if dataset is not None else {}
+    config = _train_config(args, roles)
+    TrainConfig.from_dict(config)
+    print(f"Training on {args.data} for up to {args.time_budget:g} s...", file=sys.stderr)
+    if dataset is None:
+        from core import ingest
+        from core.train.run import train
+
+        loaded = ingest.load(args.data)
+        kinds = {n: c["kind"] for n, c in loaded.schema().get("columns", {}).items()}
+
+        def progress(_fraction, message, _records):
+            if args.verbose or message.startswith("Trial"):
+                print(f"  {message}", file=sys.stderr)
+
+        result = train(loaded.frame, TrainConfig.from_dict(config), recipe=recipe, kinds=kinds, progress=progress)
+        leaderboard, summary, data, run_id = result.leaderboard, result.summary, result.bundle.to_bytes(), None
+    else:
+        from core.train.job import chosen_model, run_for_job
+
+        params = {"dataset_id": dataset.id, "config": config}
+        if recipe is not None:
+            params["recipe"] = recipe.to_dict()
+        with store.write_session(engine) as s:
+            job_id = jobs.submit(s, project_id=dataset.project_id, kind="train", dataset_id=dataset.id,
+                                 params=params).id
+        jobs.run_job(job_id, engine)  # here, in this process: the run and the model are kept in the project
+        with store.read_session(engine) as s:
+            job = jobs.get_job(s, job_id)
+            if job.status != "done":
+                raise AssayError(job.error or f"The training job ended as {job.status}.")
+            run = run_for_job(s, job_id)
+            leaderboard, summary, run_id = run.leaderboard, run.metrics["summary"], run.id
+            data = store.get_blob(s, chosen_model(s, run.id).blob_sha)
+    for warning in summary.get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
+    table = board.leaderboard_table(leaderboard, summary["greater_is_better"])
+    print(f"Leaderboard ({summary['metric_label']}, {summary['validation']}; "
+          f"{summary['n_trials']} trials):")
+    print(board.text_table(table))
+    chosen = summary["chosen"]
+    print(f"Chosen: {chosen['kind']} (best single: trial {chosen['best_trial'] + 1}, {chosen['best_family']}); "
+          f"refitted on {summary['refit']}.")
+    if summary.get("threshold") is not None:
+        print(f"Decision threshold for {summary['positive_class']!r}: {summary['threshold']:.3f} "
+              f"(tuned for {summary['threshold_metric']} on out-of-fold predictions).")
+    if args.out:
+        Path(args.out).write_bytes(data)
+        print(f"Model bundle written to {args.out}.", file=sys.stderr)
+    print(json.dumps({"metric": summary["metric"], "holdout": summary["holdout"],
+                      "holdout_baseline": summary["holdout_baseline"], "cv_mean": summary["cv"]["mean"],
+                      "cv_std": summary["cv"]["std"], "task": summary["task"], "chosen": chosen["kind"],
+                      "run_id": run_id}, ensure_ascii=False))
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from core import export, ingest
+    from core.bundle import ModelBundle
+
+    try:
+        data = Path(args.bundle).read_bytes()
+    except OSError as exc:
+        raise AssayError(f"Cannot read the model bundle {args.bundle}: {exc.strerror}.") from None
+    bundle = ModelBundle.from_bytes(data)
+    frame = ingest.load(args.file).frame
+    scores = bundle.predict(frame)
+    out = scores if args.only_predictions else frame.join(scores, rsuffix=" (model)")
+    export.write_table(out, args.out)
+    print(json.dumps({"rows": int(len(scores)), "out": str(args.out), "task": bundle.task,
+                      "columns": list(scores.columns)}, ensure_ascii=False))
     return 0
 
 
@@ -353,6 +455,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("train", help="train the best model a time budget allows; print the leaderboard")
+    p.add_argument("data", metavar="FILE_OR_DATASET", help="a table file, or PROJECT/DATASET in the store")
+    p.add_argument("--target", help="the column to predict (default: the dataset's target role)")
+    p.add_argument("--project", help="the project of DATASET (or write PROJECT/DATASET)")
+    p.add_argument("--recipe", type=Path, help="a recipe JSON file to apply first")
+    p.add_argument("--time-budget", type=float, default=60.0, metavar="S", help="seconds, everything included")
+    p.add_argument("--metric", help="metric to optimise (default: ROC-AUC, log loss or RMSE by task)")
+    p.add_argument("--task", choices=["binary", "multiclass", "regression"], help="override the detected task")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--folds", type=int, help="cross-validation folds (default: by size and budget)")
+    for role in ("time", "group", "id"):
+        p.add_argument(f"--{role}", metavar="COLUMN", help=f"the {role} column")
+    p.add_argument("--threads", type=int, help="threads per model (default: all cores)")
+    p.add_argument("--class-weights", action="store_true", help="weight classes by their rarity")
+    p.add_argument("--keep-suspected-leaks", action="store_true", help="keep columns flagged as leaks")
+    p.add_argument("--out", type=Path, help="write the model bundle (zip) here")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("predict", help="score a table with a model bundle")
+    p.add_argument("bundle", type=Path)
+    p.add_argument("file", type=Path)
+    p.add_argument("--out", type=Path, required=True, help="predictions file (.csv, .xlsx or .parquet)")
+    p.add_argument("--only-predictions", action="store_true", help="leave the input columns out")
+    p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser("worker", help="run queued jobs from the store until stopped")
     p.add_argument("--kinds", default="", help="comma-separated job kinds to take")

@@ -52,6 +52,8 @@ HANDLERS: dict[str, str] = {
     "selftest": "core.jobs:_selftest_job",
     "explain": "core.explain.job:explain_job",
     "profile_report": "core.profile_report:run_report_job",
+    "train": "core.train.job:train_job",
+    "train_trials": "core.train.job:train_trials_job",
 }
 
 ACTIVE = ("queued", "running")

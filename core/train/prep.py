@@ -66,10 +66,16 @@ class InputSpec:
     def source_columns(self) -> list[str]:
         return [c for c, _ in self.columns]
 
-    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The model-input table for ``frame`` (index kept)."""
+    def transform(self, frame: pd.DataFrame, *, lenient: bool = False) -> pd.DataFrame:
+        """The model-input table for ``frame`` (index kept).
+
+        A missing column is an error, unless ``lenient``: then it counts as missing
+        values (a feature step fitted on other rows may not make every column).
+        """
         missing = [c for c in self.source_columns if c not in frame.columns]
-        if missing:
+        if missing and lenient:
+            frame = frame.assign(**{c: np.nan for c in missing})
+        elif missing:
             shown = ", ".join(repr(c) for c in missing[:5]) + (" ..." if len(missing) > 5 else "")
             raise ValidationError(
                 f"The rows lack {len(missing)} column(s) the model needs: {shown}.",

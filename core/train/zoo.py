@@ -32,7 +32,8 @@ from core.train.prep import InputSpec
 
 __all__ = [
     "FAMILIES", "FAMILY_LABELS", "ZooContext", "FoldData", "FoldFit", "suggest", "portfolio",
-    "fit_fold", "fit_final", "predict", "describe_params",
+    "fit_fold", "fit_final", "predict", "predict_fold", "self_contained", "describe_params",
+    "catboost_pools",
 ]
 
 FAMILIES = ("catboost", "hgb", "rf", "et", "linear")
@@ -70,6 +71,7 @@ class FoldData:
     y_train: np.ndarray
     X_valid: pd.DataFrame
     y_valid: np.ndarray
+    fitted: Any = None  # the recipe fitted on this fold's training rows (None: no feature steps)
     cache: dict = field(default_factory=dict)
 
 
@@ -80,6 +82,7 @@ class FoldFit:
     fit_s: float
     predict_s: float
     capped: bool = False  # stopped by the time limit before it converged
+    model: Any = None  # the fitted estimator (on this fold's encoded rows; see predict_fold)
 
 
 # --------------------------------------------------------------------------- search spaces
@@ -198,11 +201,41 @@ def _onehot_encoder(spec: InputSpec):
 
 
 def _encoded(fold: FoldData, kind: str, spec: InputSpec):
-    """(train matrix, valid matrix) for an encoding, computed once per fold."""
+    """(train matrix, valid matrix) for an encoding, computed once per fold (the encoder is kept)."""
     if kind not in fold.cache:
         encoder = _ordinal_encoder(spec) if kind == "ordinal" else _onehot_encoder(spec)
-        fold.cache[kind] = (encoder.fit_transform(fold.X_train), encoder.transform(fold.X_valid))
-    return fold.cache[kind]
+        fold.cache[kind] = (encoder.fit_transform(fold.X_train), encoder.transform(fold.X_valid), encoder)
+    return fold.cache[kind][:2]
+
+
+def self_contained(family: str, model, fold: FoldData):
+    """A fold model as a final estimator (its fold's encoder in front of scikit-learn models)."""
+    if family == "catboost":
+        return model
+    from sklearn.pipeline import Pipeline
+
+    return Pipeline([("prep", fold.cache["onehot" if family == "linear" else "ordinal"][2]), ("model", model)])
+
+
+def predict_fold(family: str, model, fold: FoldData, X: pd.DataFrame, ctx: ZooContext) -> np.ndarray:
+    """Predictions of a model from :func:`fit_fold` on other rows (already in model-input form)."""
+    if family == "catboost":
+        from catboost import Pool
+
+        return _output(model, Pool(X, cat_features=ctx.spec.categorical), ctx)
+    encoder = fold.cache["onehot" if family == "linear" else "ordinal"][2]
+    return _output(model, encoder.transform(X), ctx)
+
+
+def catboost_pools(fold: FoldData, ctx: ZooContext):
+    """(train pool, valid pool) of a fold, built once and shared by every CatBoost trial."""
+    if "pool" not in fold.cache:
+        from catboost import Pool
+
+        cats = ctx.spec.categorical
+        fold.cache["pool"] = (Pool(fold.X_train, fold.y_train, cat_features=cats),
+                              Pool(fold.X_valid, fold.y_valid, cat_features=cats))
+    return fold.cache["pool"]
 
 
 def _hgb_categorical_mask(spec: InputSpec) -> list[bool]:
@@ -320,6 +353,12 @@ def predict(family: str, model, X: pd.DataFrame, ctx: ZooContext) -> np.ndarray:
 # --------------------------------------------------------------------------- fitting
 
 
+def _threads(family: str, rows: int, ctx: ZooContext) -> int:
+    """OpenMP threads for scikit-learn's boosting: one on small tables, where spinning
+    threads cost more than they give (and collapse when the cores are shared)."""
+    return 1 if family == "hgb" and rows < 20_000 else ctx.threads
+
+
 def fit_fold(params: dict, fold: FoldData, ctx: ZooContext, deadline: float,
              cancelled: Callable[[], bool] | None = None, cost_per_iter: float | None = None) -> FoldFit:
     """Fit one family on a fold's training rows and predict its validation rows."""
@@ -329,15 +368,9 @@ def fit_fold(params: dict, fold: FoldData, ctx: ZooContext, deadline: float,
     start = time.monotonic()
     capped = False
     iterations = None
-    with threadpool_limits(ctx.threads):
+    with threadpool_limits(_threads(family, len(fold.y_train), ctx)):
         if family == "catboost":
-            from catboost import Pool
-
-            if "pool" not in fold.cache:
-                cats = ctx.spec.categorical
-                fold.cache["pool"] = (Pool(fold.X_train, fold.y_train, cat_features=cats),
-                                      Pool(fold.X_valid, fold.y_valid, cat_features=cats))
-            train, valid = fold.cache["pool"]
+            train, valid = catboost_pools(fold, ctx)
             model = _catboost(params, ctx, MAX_ITERATIONS)
             clock = _Clock(deadline, cancelled)
             model.fit(train, eval_set=valid, early_stopping_rounds=_patience(params, ctx), use_best_model=True,
@@ -367,7 +400,7 @@ def fit_fold(params: dict, fold: FoldData, ctx: ZooContext, deadline: float,
             t = time.monotonic()
             prediction = _output(model, Xv, ctx)
         predict_s = time.monotonic() - t
-    return FoldFit(prediction, iterations, fit_s, predict_s, capped)
+    return FoldFit(prediction, iterations, fit_s, predict_s, capped, model)
 
 
 def _grow_forest(family, params, ctx, X, y, deadline, cancelled, n_total=None):
@@ -396,7 +429,7 @@ def fit_final(params: dict, X: pd.DataFrame, y: np.ndarray, ctx: ZooContext, ite
     from threadpoolctl import threadpool_limits
 
     family = params["family"]
-    with threadpool_limits(ctx.threads):
+    with threadpool_limits(_threads(family, len(y), ctx)):
         if family == "catboost":
             from catboost import Pool
 
