@@ -38,7 +38,8 @@ with side:
     n_new = sample.shape[1] - table.shape[1]
     st.caption(f"Run top to bottom after the {len(view.recipe.clean)} cleaning step(s): {table.shape[1]} columns "
                f"in, {sample.shape[1]} out ({n_new:+d}).")
-    recipe_ui.editor(view, "features", empty="No feature steps yet: models use the cleaned columns as they are.")
+    recipe_ui.editor(view, "features", check=forms.replay_check(table, context),
+                     empty="No feature steps yet: models use the cleaned columns as they are.")
     if view.recipe.features:
         with st.expander("Export as Python", icon=":material/code:"):
             st.caption(f"A scikit-learn compatible `AssayFeatures` transformer with what the steps learned on a "

@@ -38,7 +38,7 @@ def test_exported_transformer_reproduces_every_kind_of_step(tmp_path):
     code = transformer_code(fitted.recipe.features, fitted.feature_states)
     imports = {n.names[0].name.split(".")[0] for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Import)}
     imports |= {n.module.split(".")[0] for n in ast.walk(ast.parse(code)) if isinstance(n, ast.ImportFrom)}
-    assert imports == {"json", "numpy", "pandas", "sklearn"}  # runs without Assay
+    assert imports == {"json", "numpy", "pandas", "sklearn", "warnings"}  # runs without Assay
     assert "class AssayFeatures(TransformerMixin, BaseEstimator)" in code
     pd.testing.assert_frame_equal(_run(code, new_rows, tmp_path), fitted.transform(new_rows))
 

@@ -209,7 +209,7 @@ def test_tfidf_svd_matches_scikit_learn_fitted_on_the_training_rows():
     svd = TruncatedSVD(3, random_state=7).fit(vectorizer.transform(train["s"]))
     expected = svd.transform(vectorizer.transform(test["s"].fillna("")))
     np.testing.assert_allclose(out[["s_svd1", "s_svd2", "s_svd3"]].to_numpy(), expected, atol=1e-12)
-    assert set(state) == {"vocabulary", "idf", "components", "ngram_max"}
+    assert set(state) == {"kind", "vocabulary", "idf", "components", "ngram_max"}
     assert len(state["components"]) == 3 and len(state["components"][0]) == len(state["vocabulary"]) == 11
 
 
@@ -376,6 +376,14 @@ def test_a_step_round_trips_through_its_json_form(step):
     made = step_from_dict(step)
     assert step_from_dict(json.loads(json.dumps(made.to_dict()))) == made
     assert made.describe() and made.stage == "feature"
+
+
+@pytest.mark.parametrize("step", EVERY_KIND, ids=lambda s: s["kind"])
+def test_a_step_refuses_to_run_without_its_learned_state(step):
+    made = step_from_dict(step)
+    for state in ({}, {"kind": "something_else"}):
+        with pytest.raises(ValidationError, match="must be fitted on training rows before it can run"):
+            made.transform(_rich_frame(), state)
 
 
 def test_steps_chain_on_columns_made_by_earlier_steps():

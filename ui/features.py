@@ -21,7 +21,7 @@ from core.steps import STEPS, FitContext, step_from_dict
 from core.steps.base import Boolean, Column, Columns, Interval, OneOf, Optional, Text
 from core.steps.features.base import IntList, SubsetOf, kinds_of
 
-__all__ = ["KINDS", "GROUPS", "step_form", "sample_frame", "cached_preview"]
+__all__ = ["KINDS", "GROUPS", "step_form", "sample_frame", "cached_preview", "replay_check"]
 
 GROUPS = ["Dates", "Numbers", "Formula", "Categories", "Text", "Groups", "Time series", "Missing values", "Selection"]
 KINDS = sorted((k for k, cls in STEPS.items() if cls.stage == "feature"),
@@ -74,6 +74,12 @@ def _preview(blob_sha: str, clean_json: str, features_json: str, step_json: str,
 
     return preview(frame_by_key(blob_sha, clean_json), Recipe.from_json(features_json),
                    step_from_dict(jsonutil.loads(step_json)), FitContext(**jsonutil.loads(context)))
+
+
+def replay_check(table: pd.DataFrame, context: FitContext):
+    """For the recipe list: refuse a move or removal after which a feature step no longer
+    runs (it would use a column that is gone), by fitting the edited steps on a sample."""
+    return lambda recipe: featured_sample(table, recipe, context)
 
 
 def cached_preview(blob_sha: str, clean_json: str, recipe: Recipe, step: dict, context: FitContext) -> FeaturePreview:
@@ -157,7 +163,9 @@ def _widget(where, cls, name, constraint, default, label, frame, kinds, context,
         if constraint.integer:
             return int(where.number_input(label, min_value=int(constraint.low), max_value=int(constraint.high),
                                           value=int(default), step=1, key=key))
-        return float(where.number_input(label, value=float(default), step=0.01, format="%.3f", key=key))
+        low, high = (None if v is None else float(v) for v in (constraint.low, constraint.high))
+        return float(where.number_input(label, value=float(default), min_value=low, max_value=high, step=0.01,
+                                        format="%.3f", key=key))
     if isinstance(constraint, Optional) and isinstance(constraint.inner, Interval):
         return where.number_input(label, value=None, min_value=0.0, step=1.0, key=key)
     if isinstance(constraint, Optional) and isinstance(constraint.inner, Columns):

@@ -157,3 +157,17 @@ def test_lags_default_to_the_datasets_time_column_and_export_as_python(new_app, 
     assert not at.exception
     code = at.code[0].value
     assert "class AssayFeatures(TransformerMixin, BaseEstimator)" in code and "def past_value_columns" in code
+
+
+def test_a_move_that_would_break_a_later_step_is_refused(new_app, shop):
+    recipe = Recipe.from_dict({"features": [{"kind": "combine", "left": "amount", "right": "items", "op": "ratio"},
+                                            {"kind": "log1p", "columns": ["amount_per_items"]}]})
+    with store.write_session() as s:
+        store.save_recipe(s, shop, recipe.to_dict(), note="two steps")
+    at = _open(new_app)
+    at.button(key="features_recipe_down_0").click().run()
+    assert not at.exception
+    assert any("uses the column 'amount_per_items'" in e for e in shown(at.error)), shown(at.error)
+    assert _features(shop) == ["'amount_per_items' = 'amount' / 'items'", "Log1p of 'amount_per_items'"]
+    at.button(key="features_recipe_remove_1").click().run()  # removing the last one is fine
+    assert _features(shop) == ["'amount_per_items' = 'amount' / 'items'"]

@@ -28,7 +28,7 @@ from core.steps.codegen import KernelStep, kernel
 
 __all__ = [
     "FeatureStep", "column_kind", "kinds_of", "SubsetOf",
-    "IntList", "with_columns", "keys_of", "as_numbers", "candidate_columns",
+    "IntList", "with_columns", "keys_of", "lookup", "as_numbers", "candidate_columns",
     "NUMERIC", "DATETIME", "CATEGORY", "TEXT", "TIME", "detect_task",
 ]
 
@@ -55,10 +55,13 @@ def keys_of(series):
     s = series
     if isinstance(s.dtype, pd.CategoricalDtype):
         s = s.astype(object)
+    if not pd.api.types.is_numeric_dtype(s) and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        s = s.astype(object)  # already text: only missing values need a uniform None
+        return s.where(s.notna(), None) if s.hasnans else s
     if pd.api.types.is_bool_dtype(s):
         out = s.map({True: "True", False: "False"})
     elif pd.api.types.is_float_dtype(s):
-        whole = s.notna() & (s % 1 == 0)
+        whole = s.notna() & (s % 1 == 0) & (s.abs() < 2 ** 53)  # exactly representable whole numbers
         out = s.astype(object).where(s.notna(), None)
         out[whole] = s[whole].astype("int64").astype(str)
         out[s.notna() & ~whole] = s[s.notna() & ~whole].astype(str)
@@ -67,6 +70,16 @@ def keys_of(series):
         present = out.notna()
         out[present] = out[present].astype(str)
     return out.astype(object)
+
+
+@kernel
+def lookup(keys, categories):
+    """The position of each key (from ``keys_of``) in the list ``categories``; -1 where it
+    is not there. A missing key (None) matches a None in ``categories``."""
+    codes, uniques = pd.factorize(keys)  # the hashing runs once per distinct key, not per row
+    found = pd.Index(categories, dtype=object).get_indexer(pd.Index(uniques, dtype=object))
+    missing_at = next((i for i, c in enumerate(categories) if c is None), -1)
+    return np.append(found, missing_at)[codes]  # code -1 (missing) takes the last element
 
 
 @kernel
@@ -148,18 +161,19 @@ class IntList(Constraint):
 def with_columns(df, new, drop=()):
     """A new frame: ``df`` without the ``drop`` columns, with ``new`` ({name: values}) set.
 
-    Existing names are replaced in place; new names are added at the end. ``df`` is
-    not changed (its data is shared, not copied).
+    Existing names are replaced in place; new names are added at the end. ``df`` is not
+    changed, and its data is shared, not copied (``drop``, ``concat`` and ``assign`` would
+    copy every column: seconds on a million rows).
     """
-    out = df.drop(columns=list(drop)) if drop else df.copy(deep=False)
-    added = {}
-    for name, values in new.items():
-        if name in out.columns:
+    import warnings
+
+    out = df.copy(deep=False)
+    for name in drop:
+        del out[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pd.errors.PerformanceWarning)  # many inserts fragment the frame
+        for name, values in new.items():
             out[name] = values
-        else:
-            added[name] = values
-    if added:
-        out = pd.concat([out, pd.DataFrame(added, index=df.index)], axis=1, copy=False)
     return out
 
 
@@ -188,7 +202,11 @@ class FeatureStep(KernelStep):
 
     def fit(self, frame: pd.DataFrame, context: FitContext) -> dict:
         self.check_inputs(frame, context)
-        return jsonutil.to_jsonable(self._fit(frame, context))
+        return self.state_of(self._fit(frame, context))
+
+    def state_of(self, learned: dict) -> dict:
+        """The JSON state kept for replay: what was learned, tagged with the step's kind."""
+        return jsonutil.to_jsonable({"kind": self.kind, **learned})
 
     def fit_transform(self, frame: pd.DataFrame, context: FitContext) -> tuple[pd.DataFrame, dict]:
         state = self.fit(frame, context)  # JSON-plain: the training rows see what scoring sees
@@ -198,6 +216,11 @@ class FeatureStep(KernelStep):
         return {}
 
     def kernel_call(self, state: dict) -> tuple[Callable, dict]:
+        if not state or state.get("kind") != self.kind:
+            raise ValidationError(
+                f"{self.label} must be fitted on training rows before it can run; its learned state is missing"
+                + (f" (this state belongs to a {state.get('kind')!r} step)." if state else "."),
+                hint="Fit the recipe on the training rows first (training does this).")
         return type(self).replay, {"p": self.params(), "s": state}
 
     # -- checks ----------------------------------------------------------------------

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ValidationError
-from core.steps.features.base import CATEGORY, FeatureStep, detect_task, keys_of, with_columns
+from core.steps.features.base import CATEGORY, FeatureStep, detect_task, keys_of, lookup, with_columns
 from core.steps.codegen import kernel
 from core.steps.base import Boolean, Columns, Interval, OneOf, Optional, Text, register
 
@@ -31,7 +31,7 @@ def one_hot_columns(df, p, s):
     new = {}
     for col in p["columns"]:
         learned = s["columns"][col]
-        codes = pd.Index(learned["categories"], dtype=object).get_indexer(keys_of(df[col]))
+        codes = lookup(keys_of(df[col]), learned["categories"])
         for i, name in enumerate(learned["names"]):
             new[name] = (codes == i).astype("uint8")
         if learned["other"]:
@@ -45,7 +45,7 @@ def ordinal_columns(df, p, s):
     new = {}
     for col in p["columns"]:
         keys = keys_of(df[col])
-        codes = pd.Index(s["columns"][col], dtype=object).get_indexer(keys).astype("float64")
+        codes = lookup(keys, s["columns"][col]).astype("float64")
         codes[keys.isna().to_numpy() & (codes < 0)] = np.nan
         new[f"{col}_ordinal"] = codes
     return with_columns(df, new, drop=() if p["keep_original"] else p["columns"])
@@ -57,7 +57,7 @@ def frequency_columns(df, p, s):
     new = {}
     for col in p["columns"]:
         learned = s["columns"][col]
-        codes = pd.Index(learned["categories"], dtype=object).get_indexer(keys_of(df[col]))
+        codes = lookup(keys_of(df[col]), learned["categories"])
         new[f"{col}_freq"] = np.append(np.asarray(learned["shares"], dtype="float64"), 0.0)[codes]
     return with_columns(df, new, drop=() if p["keep_original"] else p["columns"])
 
@@ -69,7 +69,7 @@ def target_encode_columns(df, p, s):
     new = {}
     for col in p["columns"]:
         learned = s["columns"][col]
-        codes = pd.Index(learned["categories"], dtype=object).get_indexer(keys_of(df[col]))
+        codes = lookup(keys_of(df[col]), learned["categories"])
         for name, means, default in zip(learned["names"], learned["encodings"], s["defaults"]):
             new[name] = np.append(np.asarray(means, dtype="float64"), default)[codes]
     return with_columns(df, new, drop=() if p["keep_original"] else p["columns"])
@@ -230,8 +230,6 @@ class TargetEncode(_Encoder):
         from sklearn.model_selection import KFold, StratifiedKFold
         from sklearn.preprocessing import TargetEncoder
 
-        from core import jsonutil
-
         self.check_inputs(frame, context)
         y_all = frame[context.target]
         rows = y_all.notna().to_numpy()
@@ -255,8 +253,11 @@ class TargetEncode(_Encoder):
             # one 0/1 target per class: the mean is that class's share (as scikit-learn does for multiclass)
             Y = np.column_stack([labels == c for c in classes]).astype("float64")
             splitter = StratifiedKFold(self.folds, shuffle=True, random_state=context.seed)
-        sentinel = "\x00missing"
-        X = np.column_stack([keys_of(frame[c])[rows].fillna(sentinel).to_numpy(dtype=object) for c in self.columns])
+        # each column as integer codes once (missing is a category of its own): the encoders then
+        # take scikit-learn's fast numeric path, fold after fold
+        factorized = [pd.factorize(keys_of(frame[c]), use_na_sentinel=False) for c in self.columns]
+        X_all = np.column_stack([codes for codes, _ in factorized])
+        X = X_all[rows]
         if len(Y) < self.folds:
             raise ValidationError(f"Target encoding with {self.folds} folds needs at least {self.folds} rows "
                                   f"with a target; there are {len(Y)}.")
@@ -277,25 +278,24 @@ class TargetEncode(_Encoder):
             for train, test in splitter.split(X, labels):
                 oof[test] = encode(train, test)[1]
 
-        learned, names = {}, []
+        learned, names, new = {}, [], {}
+        defaults = [float(f.target_mean_) for f in full]
         for i, col in enumerate(self.columns):
+            seen = full[0].categories_[i]  # codes of the categories the encoders learned
+            uniques = factorized[i][1]
             cols = [f"{col}_te" if cls is None or kind == "binary" else f"{col}_te_{cls}" for cls in classes]
-            learned[col] = {
-                "categories": [None if c == sentinel else c for c in full[0].categories_[i]],
-                "names": cols,
-                "encodings": [f.encodings_[i].tolist() for f in full],
-            }
+            learned[col] = {"categories": [None if pd.isna(uniques[c]) else uniques[c] for c in seen],
+                            "names": cols, "encodings": [f.encodings_[i].tolist() for f in full]}
+            position = np.full(len(uniques), len(seen))  # a category without a target row: the default
+            position[seen] = np.arange(len(seen))
+            for j, name in enumerate(cols):
+                values = np.append(full[j].encodings_[i], defaults[j])[position[X_all[:, i]]]
+                values[rows] = oof[:, i * len(classes) + j]  # rows without a target keep the full-data value
+                new[name] = values
             names += cols
         self.new_columns(frame, names, replaced=self.columns)
-        state = jsonutil.to_jsonable({"columns": learned, "defaults": [float(f.target_mean_) for f in full],
-                                      "classes": classes, "target_type": kind})
-        out = self.transform(frame, state)
-        oof_columns = {name: oof[:, j] for j, name in enumerate(names)}
-        for name, values in oof_columns.items():
-            column = out[name].to_numpy(dtype="float64", copy=True)
-            column[rows] = values  # rows without a target keep the full-data encoding
-            out[name] = column
-        return out, state
+        state = self.state_of({"columns": learned, "defaults": defaults, "classes": classes, "target_type": kind})
+        return with_columns(frame, new, drop=() if self.keep_original else self.columns), state
 
 
 @register

@@ -46,7 +46,6 @@ class Combine(FeatureStep):
     label: ClassVar[str] = "Combine two columns"
     group: ClassVar[str] = "Numbers"
     summary: ClassVar[str] = "Ratio, difference, product or sum of two number columns."
-    learns: ClassVar[bool] = False
     accepts: ClassVar[dict] = {"left": NUMERIC, "right": NUMERIC}
     constraints: ClassVar[dict] = {"left": Column(), "right": Column(), "op": OneOf(*OPS),
                                    "name": Optional(Text(allow_empty=False, max_length=200))}
@@ -96,7 +95,6 @@ class FormulaColumn(FeatureStep):
     label: ClassVar[str] = "Formula column"
     group: ClassVar[str] = "Formula"
     summary: ClassVar[str] = "A number column from a formula over other columns."
-    learns: ClassVar[bool] = False
     constraints: ClassVar[dict] = {"name": Column(), "expression": Text(allow_empty=False,
                                                                          max_length=formulas.MAX_LENGTH)}
     replay = staticmethod(formula_column)

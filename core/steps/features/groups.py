@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ValidationError
-from core.steps.features.base import CATEGORY, NUMERIC, FeatureStep, SubsetOf, as_numbers, keys_of, \
+from core.steps.features.base import CATEGORY, NUMERIC, FeatureStep, SubsetOf, as_numbers, keys_of, lookup, \
     with_columns
 from core.steps.codegen import kernel
 from core.steps.base import Column, Interval, register
@@ -27,7 +27,7 @@ STATS = ("mean", "count", "std", "min", "max")
 @kernel
 def group_aggregate_columns(df, p, s):
     """Look up each row's key in the learned table of group statistics."""
-    codes = pd.Index(s["keys"], dtype=object).get_indexer(keys_of(df[p["by"]]))
+    codes = lookup(keys_of(df[p["by"]]), s["keys"])
     new = {}
     for stat, name in zip(p["stats"], s["names"]):
         unknown = 0.0 if stat == "count" else np.nan
@@ -85,8 +85,6 @@ class GroupAggregate(FeatureStep):
     def fit_transform(self, frame, context) -> tuple[pd.DataFrame, dict]:
         from sklearn.model_selection import KFold
 
-        from core import jsonutil
-
         if self.by == context.target:
             raise ValidationError(f"The key of a group aggregate cannot be the target {context.target!r}.",
                                   hint="Group by another column.")
@@ -96,19 +94,18 @@ class GroupAggregate(FeatureStep):
         x = as_numbers(frame[self.column])
         full = _stats(codes, len(uniques), x, self.stats)
         keys = [None if pd.isna(k) else k for k in uniques]
-        state = jsonutil.to_jsonable({"keys": keys, "names": self.names(), "values": full})
-        out = self.transform(frame, state)
+        state = self.state_of({"keys": keys, "names": self.names(), "values": full})
+        values = {stat: full[stat][codes] for stat in self.stats}  # codes index the learned keys
         if self.column == context.target:
             if len(frame) < self.folds:
                 raise ValidationError(f"An out-of-fold aggregate of the target needs at least {self.folds} rows.")
-            oof = {stat: np.empty(len(frame)) for stat in self.stats}  # each row from the other folds
+            for stat in self.stats:
+                values[stat] = np.empty(len(frame))  # each row from the other folds
             for train, test in KFold(self.folds, shuffle=True, random_state=context.seed).split(x):
                 part = _stats(codes[train], len(uniques), x[train], self.stats)
                 for stat in self.stats:
-                    oof[stat][test] = part[stat][codes[test]]
-            for stat, name in zip(self.stats, self.names()):
-                out[name] = oof[stat]
-        return out, state
+                    values[stat][test] = part[stat][codes[test]]
+        return with_columns(frame, {name: values[stat] for stat, name in zip(self.stats, self.names())}), state
 
     def describe(self) -> str:
         return f"{', '.join(self.stats)} of {self.column!r} per {self.by!r}"

@@ -123,7 +123,6 @@ class Log1p(_NumberTransform):
     suffix: ClassVar[str] = "log1p"
     label: ClassVar[str] = "Log1p"
     summary: ClassVar[str] = "log(1 + x), for skewed positive amounts."
-    learns: ClassVar[bool] = False
     replay = staticmethod(log1p_columns)
 
     def _learn(self, column: str, x: np.ndarray) -> dict:

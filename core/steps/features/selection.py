@@ -14,7 +14,8 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from core.steps.features.base import FeatureStep, as_numbers, candidate_columns, detect_task, keys_of
+from core.steps.features.base import FeatureStep, as_numbers, candidate_columns, detect_task, keys_of, \
+    with_columns
 from core.steps.codegen import kernel
 from core.steps.base import Interval, register
 
@@ -25,7 +26,7 @@ MAX_LEVELS = 50  # category levels kept apart when estimating mutual information
 @kernel
 def drop_selected_columns(df, p, s):
     """Drop the columns chosen on the training rows (those absent are ignored)."""
-    return df.drop(columns=[c for c in s["dropped"] if c in df.columns])
+    return with_columns(df, {}, drop=[c for c in s["dropped"] if c in df.columns])
 
 
 def _sample(frame: pd.DataFrame, seed: int, n: int = SAMPLE_ROWS) -> pd.DataFrame:

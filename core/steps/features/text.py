@@ -63,7 +63,6 @@ class TextStats(FeatureStep):
     label: ClassVar[str] = "Text lengths and counts"
     group: ClassVar[str] = "Text"
     summary: ClassVar[str] = "Length in characters and words (and digits)."
-    learns: ClassVar[bool] = False
     accepts: ClassVar[dict] = {"column": TEXT}
     constraints: ClassVar[dict] = {"column": Column(), "stats": SubsetOf(*STATS), "keep_original": Boolean()}
     replay = staticmethod(text_stats_columns)

@@ -124,8 +124,6 @@ class _PastValues(FeatureStep):
         return self.fit_transform(frame, context)[1]
 
     def fit_transform(self, frame, context) -> tuple[pd.DataFrame, dict]:
-        from core import jsonutil
-
         self.check_inputs(frame, context)
         time = self.time or context.time
         if not time:
@@ -157,7 +155,7 @@ class _PastValues(FeatureStep):
         out = with_columns(frame, past_columns(ordered, len(frame), self.params(), state))
         tail = ordered.groupby("_key", sort=False).tail(self.depth())
         state["history"] = {c: tail[c].tolist() for c in ["_key", "_time", *self.columns]}
-        return out, jsonutil.to_jsonable(state)
+        return out, self.state_of(state)
 
 
 @register
