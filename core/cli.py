@@ -445,8 +445,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="Parquet file to write (e.g. shap.parquet)")
     p.set_defaults(func=_cmd_explain)
 
-    from core import profile_cli
+    from core import features_cli, profile_cli
 
+    features_cli.add_parser(sub)
     profile_cli.add_parser(sub)
 
     p = sub.add_parser("serve", help="serve a model over HTTP (FastAPI): POST /predict, GET /schema, /health")

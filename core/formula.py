@@ -161,7 +161,8 @@ def _check(node: ast.AST, quoted: dict[str, str], columns: list[str]) -> None:
 def _op_text(op: ast.AST) -> str:
     return {ast.Mod: "'%'", ast.FloorDiv: "'//'", ast.BitAnd: "'&'", ast.BitOr: "'|'", ast.BitXor: "'^'",
             ast.LShift: "'<<'", ast.RShift: "'>>'", ast.MatMult: "'@'", ast.Not: "'not'", ast.Invert: "'~'",
-            ast.Is: "'is'", ast.IsNot: "'is not'", ast.In: "'in'", ast.NotIn: "'not in'"}.get(type(op), type(op).__name__)
+            ast.Is: "'is'", ast.IsNot: "'is not'", ast.In: "'in'", ast.NotIn: "'not in'",
+            }.get(type(op), type(op).__name__)
 
 
 class _Resolved(ast.NodeTransformer):

@@ -185,7 +185,8 @@ def _widget(where, cls, name, constraint, default, label, frame, kinds, context,
     if name == "categories":
         text = where.text_input(label, key=key).strip()
         return [part.strip() for part in text.split(",") if part.strip()] or None
-    if isinstance(constraint, (Text, Column)) or (isinstance(constraint, Optional) and isinstance(constraint.inner, Text)):
+    optional_text = isinstance(constraint, Optional) and isinstance(constraint.inner, Text)
+    if isinstance(constraint, (Text, Column)) or optional_text:
         text = where.text_input(label, value=default or "", key=key).strip()
         if text:
             return text

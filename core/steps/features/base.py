@@ -230,7 +230,8 @@ class FeatureStep(KernelStep):
         name = self.label or type(self).__name__
         if self.needs_target and not context.target:
             raise ValidationError(f"{name} needs a target, and this dataset has none.",
-                                  hint="Set the target column on the Data page first.")
+                                  hint="Set the target column on the Data page first "
+                                       "(or pass --target to `assay features`).")
         if self.needs_target and context.target not in frame.columns:
             raise ValidationError(f"{name} needs the target column {context.target!r}, which is not in the rows.",
                                   hint="Fit it on training rows that include the target.")

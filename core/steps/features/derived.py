@@ -122,7 +122,8 @@ class FormulaColumn(FeatureStep):
             f"# {self.name!r} = {self.expression!r}",
             f"c = {{name: as_numbers(df[name]) for name in {list(parsed.columns)!r}}}",
             "with np.errstate(all='ignore'):",
-            f"    values = np.broadcast_to(np.asarray({formulas.to_code(parsed, 'c')}, dtype=float), (len(df),)).copy()",
+            f"    values = np.asarray({formulas.to_code(parsed, 'c')}, dtype=float)",
+            "values = np.broadcast_to(values, (len(df),)).copy()",
             "values[~np.isfinite(values)] = np.nan",
             f"df = with_columns(df, {{{self.name!r}: values}})",
         ])

@@ -125,7 +125,8 @@ class TfidfSvd(FeatureStep):
         n_terms = matrix.shape[1]
         k = min(self.components, n_terms - 1, max(matrix.shape[0] - 1, 1))
         if k < 1:
-            raise ValidationError(f"{self.column!r} has only {n_terms} distinct word(s); TF-IDF + SVD needs at least 2.",
+            raise ValidationError(f"{self.column!r} has only {n_terms} distinct word(s); "
+                                  "TF-IDF + SVD needs at least 2.",
                                   hint="Use text counts or one-hot encoding instead.")
         names = [f"{self.column}_svd{i + 1}" for i in range(k)]
         self.new_columns(frame, names)

@@ -34,8 +34,9 @@ STATS = ("mean", "sum", "min", "max", "std")
 def ordered_rows(df, p, s, own_targets):
     """The rows with a time, after the stored history, sorted by (entity, time).
 
-    Columns: ``_key`` (entity), ``_time`` (sortable number), ``_row`` (position in
-    ``df``; -1 for history rows) and the value columns. With ``own_targets`` False the
+    Columns: ``_key`` (entity), ``_code`` (the entity as an integer), ``_time``
+    (sortable number), ``_row`` (position in ``df``; -1 for history rows) and the value
+    columns. With ``own_targets`` False the
     rows' own target values are not read (new rows have no target).
     """
     n = len(df)
@@ -56,19 +57,22 @@ def ordered_rows(df, p, s, own_targets):
         else:
             raise KeyError(f"the column {c!r} is not in the data")
     work = work[valid]
-    if work.duplicated(["_key", "_time"]).any():
-        raise ValueError("two rows of one entity have the same time, so neither is earlier; "
-                         "choose an entity column ('by') that tells them apart, or aggregate them first")
     history = pd.DataFrame(s["history"])
     if len(history):
         history["_row"] = -1
         history["_key"] = history["_key"].astype(object)
         for c in p["columns"]:
             history[c] = history[c].astype("float64")  # None (JSON null) -> NaN
-        replaced = pd.MultiIndex.from_frame(history[["_key", "_time"]]).isin(
-            pd.MultiIndex.from_frame(work[["_key", "_time"]]))
-        work = pd.concat([history[~replaced], work], ignore_index=True)
-    return work.sort_values(["_key", "_time"], kind="stable").reset_index(drop=True)
+        work = pd.concat([history, work], ignore_index=True)
+    work["_code"] = pd.factorize(work["_key"])[0]  # entities as integers: fast to sort and group
+    mine = work["_row"].to_numpy() >= 0
+    pairs = work[["_code", "_time"]]
+    if pairs[mine].duplicated().any():
+        raise ValueError("two rows of one entity have the same time, so neither is earlier; "
+                         "choose an entity column ('by') that tells them apart, or aggregate them first")
+    if not mine.all():  # a new row with a stored row's entity and time takes its place
+        work = work[~(~mine & pairs.duplicated(keep="last").to_numpy())]
+    return work.sort_values(["_code", "_time"], kind="stable").reset_index(drop=True)
 
 
 @kernel
@@ -77,14 +81,14 @@ def past_columns(ordered, n, p, s):
     strictly earlier rows, as {name: array over the n rows}."""
     rows = ordered["_row"].to_numpy()
     mine = rows >= 0
-    groups = ordered.groupby("_key", sort=False)
+    groups = ordered.groupby("_code", sort=False)
     new = {}
     for c in p["columns"]:
         if "lags" in p:
             results = {f"{c}_lag{k}": groups[c].shift(k) for k in p["lags"]}
         else:
             earlier = groups[c].shift(1)
-            rolling = earlier.groupby(ordered["_key"], sort=False).rolling(p["window"], min_periods=1)
+            rolling = earlier.groupby(ordered["_code"], sort=False).rolling(p["window"], min_periods=1)
             results = {f"{c}_roll{p['window']}_{stat}": getattr(rolling, stat)().reset_index(level=0, drop=True)
                        .sort_index() for stat in p["stats"]}
         for name, values in results.items():
@@ -153,7 +157,7 @@ class _PastValues(FeatureStep):
         except ValueError as exc:
             raise ValidationError(f"{self.label}: {exc}.") from None
         out = with_columns(frame, past_columns(ordered, len(frame), self.params(), state))
-        tail = ordered.groupby("_key", sort=False).tail(self.depth())
+        tail = ordered.groupby("_code", sort=False).tail(self.depth())
         state["history"] = {c: tail[c].tolist() for c in ["_key", "_time", *self.columns]}
         return out, self.state_of(state)
 
