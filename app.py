@@ -12,13 +12,13 @@ shell.reap_jobs()
 shell.project_sidebar()
 
 pages = [
-    st.Page("pages/upload.py", title="Data", icon=":material/upload_file:", default=True),
-    st.Page("pages/profile.py", title="Profile", icon=":material/query_stats:"),
-    st.Page("pages/clean.py", title="Clean", icon=":material/cleaning_services:"),
-    st.Page("pages/features.py", title="Features", icon=":material/auto_awesome:"),
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("pages/explain.py", title="Explanations", icon=":material/psychology:"),
-    st.Page("pages/drift.py", title="Drift", icon=":material/compare_arrows:"),
-    st.Page("pages/predict.py", title="Predict", icon=":material/online_prediction:"),
+    st.Page("views/upload.py", title="Data", icon=":material/upload_file:", default=True),
+    st.Page("views/profile.py", title="Profile", icon=":material/query_stats:"),
+    st.Page("views/clean.py", title="Clean", icon=":material/cleaning_services:"),
+    st.Page("views/features.py", title="Features", icon=":material/auto_awesome:"),
+    st.Page("views/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("views/explain.py", title="Explanations", icon=":material/psychology:"),
+    st.Page("views/drift.py", title="Drift", icon=":material/compare_arrows:"),
+    st.Page("views/predict.py", title="Predict", icon=":material/online_prediction:"),
 ]
 shell.guard(st.navigation(pages))

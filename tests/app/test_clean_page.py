@@ -22,7 +22,7 @@ def penguins(demo_project) -> int:
 
 def _open(new_app):
     at = new_app().run()
-    at.switch_page("pages/clean.py").run()
+    at.switch_page("views/clean.py").run()
     assert not at.exception
     return at
 

@@ -31,7 +31,7 @@ def two_months(demo_project) -> int:
 
 def _drift_page(new_app):
     at = new_app().run()
-    at.switch_page("pages/drift.py").run()
+    at.switch_page("views/drift.py").run()
     assert not at.exception
     return at
 

@@ -35,7 +35,7 @@ def _texts(at) -> str:
 
 def _open(new_app):
     at = new_app().run()
-    at.switch_page("pages/explain.py").run()
+    at.switch_page("views/explain.py").run()
     assert not at.exception, at.exception
     return at
 

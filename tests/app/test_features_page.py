@@ -49,7 +49,7 @@ def bikes(demo_project) -> int:
 
 def _open(new_app):
     at = new_app().run()
-    at.switch_page("pages/features.py").run()
+    at.switch_page("views/features.py").run()
     assert not at.exception
     return at
 

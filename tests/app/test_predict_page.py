@@ -36,7 +36,7 @@ def _texts(at) -> str:
 
 def _open(new_app):
     at = new_app().run()
-    at.switch_page("pages/predict.py").run()
+    at.switch_page("views/predict.py").run()
     assert not at.exception and at.title[0].value == "Predict"
     return at
 

@@ -24,7 +24,7 @@ def bikes(demo_project) -> store.Dataset:
 
 def _open(new_app):
     at = new_app().run()
-    at.switch_page("pages/profile.py").run()
+    at.switch_page("views/profile.py").run()
     assert not at.exception
     return at
 
@@ -104,7 +104,7 @@ def test_full_report_starts_a_job_then_shows_the_stored_report(new_app, bikes):
     profile_report.save_report(store.init_store(), dataset, [], "bikers", html,
                                {"rows": 8645, "profiled_rows": 8645, "sampled": False, "seconds": 1.0,
                                 "ydata_profiling": "4.18.4"})
-    at = _tab(new_app().run().switch_page("pages/profile.py").run(), "Full report")
+    at = _tab(new_app().run().switch_page("views/profile.py").run(), "Full report")
     assert not at.exception
     assert "with ydata-profiling 4.18.4 in 1.0 s" in at.caption[-1].value
     at.toggle(key="profile.show_report").set_value(True).run()

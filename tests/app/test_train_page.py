@@ -24,7 +24,7 @@ def _dataset(project_id: int, name: str, frame_or_path, roles: dict) -> int:
 
 def _train_page(new_app):
     at = new_app().run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("views/train.py").run()
     assert not at.exception
     return at
 

@@ -8,10 +8,11 @@ from core.errors import AssayError
 from core.schema import KINDS
 from ui import loading, shell
 from ui.data import datasets_of
+from ui.text import md
 
 project = shell.require_project()
 st.title("Data")
-st.caption(f"Project **{project.name}** · add a table, check how it was read, and save it as a dataset.")
+st.caption(f"Project **{md(project.name)}** · add a table, check how it was read, and save it as a dataset.")
 
 message = st.session_state.pop("upload.saved", None)
 if message:
