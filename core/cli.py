@@ -358,24 +358,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_predict(args: argparse.Namespace) -> int:
-    from core import export, ingest
-    from core.bundle import ModelBundle
-
-    try:
-        data = Path(args.bundle).read_bytes()
-    except OSError as exc:
-        raise AssayError(f"Cannot read the model bundle {args.bundle}: {exc.strerror}.") from None
-    bundle = ModelBundle.from_bytes(data)
-    frame = ingest.load(args.file).frame
-    scores = bundle.predict(frame)
-    out = scores if args.only_predictions else frame.join(scores, rsuffix=" (model)")
-    export.write_table(out, args.out)
-    print(json.dumps({"rows": int(len(scores)), "out": str(args.out), "task": bundle.task,
-                      "columns": list(scores.columns)}, ensure_ascii=False))
-    return 0
-
-
 # --------------------------------------------------------------------------- parser
 
 
@@ -475,12 +457,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="write the model bundle (zip) here")
     p.set_defaults(func=_cmd_train)
 
-    p = sub.add_parser("predict", help="score a table with a model bundle")
-    p.add_argument("bundle", type=Path)
-    p.add_argument("file", type=Path)
-    p.add_argument("--out", type=Path, required=True, help="predictions file (.csv, .xlsx or .parquet)")
-    p.add_argument("--only-predictions", action="store_true", help="leave the input columns out")
-    p.set_defaults(func=_cmd_predict)
+    from core import predict_cli
+
+    predict_cli.add_parser(sub)
 
     p = sub.add_parser("worker", help="run queued jobs from the store until stopped")
     p.add_argument("--kinds", default="", help="comma-separated job kinds to take")

@@ -249,14 +249,16 @@ def check_schema(bundle, frame: pd.DataFrame) -> SchemaCheck:
 # --------------------------------------------------------------------------- scoring
 
 
-def score(bundle, frame: pd.DataFrame, *, threshold: float | None = None, explain: int = 0) -> Scored:
+def score(bundle, frame: pd.DataFrame, *, threshold: float | None = None, explain: int = 0,
+          effects: bool = False) -> Scored:
     """Predictions for ``frame`` (rows keep their index), after :func:`conform`.
 
-    ``explain`` > 0 adds each row's ``explain`` top reasons (:func:`top_reasons`).
+    ``explain`` > 0 adds each row's ``explain`` top reasons (:func:`top_reasons`; with
+    ``effects``, each reason's SHAP value as a number too).
     """
     rows, check = conform(bundle, frame)
     predictions = bundle.predict(rows, threshold=threshold)
-    reasons = top_reasons(bundle, rows, predictions, explain) if explain else None
+    reasons = top_reasons(bundle, rows, predictions, explain, effects=effects) if explain else None
     return Scored(predictions, check, reasons)
 
 
@@ -278,7 +280,8 @@ def _value_text(value) -> str:
     return f"{value:.4g}" if isinstance(value, (float, np.floating)) else str(value)
 
 
-def top_reasons(bundle, rows: pd.DataFrame, predictions: pd.DataFrame, k: int = 3) -> pd.DataFrame:
+def top_reasons(bundle, rows: pd.DataFrame, predictions: pd.DataFrame, k: int = 3, *,
+                effects: bool = False) -> pd.DataFrame:
     """Each row's ``k`` features with the largest SHAP values (:mod:`core.explain`), largest first.
 
     Columns ``reason 1`` .. ``reason k`` read ``feature = value (effect)``. For
@@ -287,10 +290,14 @@ def top_reasons(bundle, rows: pd.DataFrame, predictions: pd.DataFrame, k: int = 
     value. Effects are in the model's explanation space: log-odds or a class score for
     one boosted or linear classifier, percentage points of probability for forests and
     ensembles, the target's unit for regression.
+
+    With ``effects``, each ``reason i`` is followed by ``reason i effect``: the same
+    SHAP value as a number, unrounded, with the same sign (toward the predicted class).
     """
     from core.errors import ValidationError
     from core.explain import Explainer
 
+    with_effects = effects
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_REASONS:
         raise ValidationError(f"The number of reasons per row must be a whole number from 1 to {MAX_REASONS}. "
                               f"Got {k!r} instead.")
@@ -299,7 +306,8 @@ def top_reasons(bundle, rows: pd.DataFrame, predictions: pd.DataFrame, k: int = 
                               f"this table has {len(rows):,}.", hint="Score without reasons, or split the table.")
     columns = [f"reason {i + 1}" for i in range(k)]
     if rows.empty:
-        return pd.DataFrame(columns=columns, index=rows.index)
+        names = [n for c in columns for n in ((c, f"{c} effect") if with_effects else (c,))]
+        return pd.DataFrame(columns=names, index=rows.index)
     explainer = Explainer(bundle)
     X = bundle.transform(rows)
     values, _ = explainer.shap_values(X)
@@ -320,10 +328,14 @@ def top_reasons(bundle, rows: pd.DataFrame, predictions: pd.DataFrame, k: int = 
     for j, column in enumerate(columns):
         if j >= len(names):
             out[column] = [None] * n
+            if with_effects:
+                out[f"{column} effect"] = np.full(n, np.nan)
             continue
         idx = order[:, j]
         out[column] = [f"{names[f]} = {_value_text(cells[r, f])} ({_effect_text(effects[r, f], explainer.space)})"
                        for r, f in enumerate(idx)]
+        if with_effects:
+            out[f"{column} effect"] = effects[np.arange(n), idx]
     return pd.DataFrame(out, index=X.index).reindex(rows.index)
 
 
