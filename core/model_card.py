@@ -118,7 +118,9 @@ def _leaderboard(run: dict, greater_is_better: bool) -> list[dict]:
     table = board.leaderboard_table(records, greater_is_better)
     keep = [c for c in ("Rank", "Model", "Settings", "CV mean", "CV ±", "Holdout", "Fit s", "Status")
             if c in table.columns]
-    table = table[keep].head(_LEADERBOARD_ROWS)
+    chosen = table["Status"].astype(str).eq("chosen") if "Status" in table.columns else pd.Series(False, table.index)
+    shown = (pd.Series(range(len(table)), index=table.index) < _LEADERBOARD_ROWS) | chosen  # the chosen one always
+    table = table.loc[shown, keep]
     return [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
             for row in table.astype(object).where(table.notna(), None).to_dict("records")]
 
@@ -181,9 +183,11 @@ def build_card(bundle, *, name: str, bundle_sha: str = "", run: dict | None = No
              "threshold": bundle.threshold, "positive_class": bundle.positive_class}
 
     tiles = [{"label": f"Holdout {label}", "value": _num(holdout), "note": f"trivial model: {_num(baseline)}"}]
+    one_part = (summary.get("folds") or (run.get("split") or {}).get("folds")) == 1  # no spread across folds
     if cv.get("mean") is not None:
-        tiles.append({"label": f"Cross-validated {label}", "value": _num(cv.get("mean")),
-                      "note": f"± {_num(cv.get('std'), 2)} across folds"})
+        tiles.append({"label": f"{'Validation' if one_part else 'Cross-validated'} {label}",
+                      "value": _num(cv.get("mean")),
+                      "note": "one validation part" if one_part else f"± {_num(cv.get('std'), 2)} across folds"})
     tiles.append({"label": "Training rows", "value": _num(rows.get("used") or dataset.get("n_rows")),
                   "note": f"{_num(rows.get('holdout'))} held out" if rows.get("holdout") is not None else ""})
     if summary.get("n_trials"):
@@ -241,9 +245,10 @@ def build_card(bundle, *, name: str, bundle_sha: str = "", run: dict | None = No
     if holdout is not None and cv.get("mean") is not None and cv.get("std") is not None:
         gap = abs(holdout - cv["mean"])
         if gap > max(3 * cv["std"], 0.02 * abs(cv["mean"])):
-            limitations.append(f"The holdout score ({_num(holdout)}) differs from the cross-validated one "
-                               f"({_num(cv['mean'])}) by more than the folds varied: expect scores on new data "
-                               "to move as much.")
+            limitations.append(f"The holdout score ({_num(holdout)}) differs from the "
+                               f"{'validation' if one_part else 'cross-validated'} one ({_num(cv['mean'])}) by more "
+                               f"than {'2%' if one_part else 'the folds varied'}: expect scores on new data to move "
+                               "as much.")
     if holdout is not None and baseline is not None and baseline != 0:
         gain = (holdout - baseline) if higher else (baseline - holdout)
         if gain < 0.05 * abs(baseline):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from html.parser import HTMLParser
 
 import numpy as np
@@ -92,3 +93,39 @@ def test_a_stored_model_card_lists_drift_found_on_new_rows(engine, project_id):
     (line,) = [x for x in card.limitations if x.startswith("Drift found on")]
     assert "the model's training rows → March rows" in line and "flipper_length_mm" in line
     assert card.reproduce["bundle_sha256"] == blob_sha  # the blob is content-addressed by the same sha
+
+
+def test_a_card_of_a_real_training_run_has_every_section(capsys):
+    """`assay train` on a stored dataset, then the card of its chosen model: what the issue asks a card to hold."""
+    from core.cli import main
+    from core.train.job import chosen_model
+
+    assert main(["import", str(dataset_path("credit_scoring.csv")), "--project", "Bank", "--target", "Status"]) == 0
+    assert main(["train", "Bank/credit_scoring", "--time-budget", "4", "--threads", "1"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    with store.read_session() as s:
+        model = chosen_model(s, result["run_id"])
+        card = card_for_model(s, model.id, model.project_id)
+        n_trials = len(s.get(store.Run, result["run_id"]).leaderboard)
+    assert card.data["rows"] == 4454 and dict(card.data["target_shares"]).keys() == {"good", "bad"}
+    assert card.validation["scheme"] == "random" and card.validation["holdout_rows"] > 0
+    assert card.metrics[0] == {"name": "roc_auc", "label": "ROC-AUC", "value": result["holdout"], "baseline": 0.5,
+                               "chosen": True, "higher_is_better": True}
+    statuses = [row["Status"] for row in card.leaderboard]
+    assert statuses.count("chosen") == 1 and len(statuses) <= 11 and n_trials > 11  # top 10, and the chosen one
+    if result["chosen"] == "ensemble":
+        assert card.leaderboard[statuses.index("chosen")]["Model"] == "Ensemble"
+    assert {f for f, _ in card.features} <= {c["name"] for c in card.columns}
+    folds = card.validation["folds"]
+    cv_tile = next(t for t in card.tiles if t["label"].endswith("ROC-AUC") and not t["label"].startswith("Holdout"))
+    if folds == 1:  # one validation part: no spread "across folds" to claim
+        assert cv_tile == {"label": "Validation ROC-AUC", "value": cv_tile["value"], "note": "one validation part"}
+    else:
+        assert cv_tile["label"] == "Cross-validated ROC-AUC" and cv_tile["note"].endswith("across folds")
+    assert any("random order" in line for line in card.limitations)
+    page = to_html(card)
+    parsed = _parse(page)
+    assert parsed.tags.count("svg") >= 4  # ROC, precision-recall, calibration, top features
+    for heading in ("Known limitations", "How well it does on held-out rows", "What drives its predictions",
+                    "The data", "How it was validated", "Models tried (best first)", "The recipe"):
+        assert f"<h2>{heading}</h2>" in page
