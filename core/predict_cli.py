@@ -103,13 +103,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"notice: {notice}", file=sys.stderr)
     for warning in result.check.warnings():
         print(f"warning: {warning}", file=sys.stderr)
+    drift = scoring.drift_against_training(bundle, frame, args.file.name) if check_drift else None
     export.write_table(result.table(frame, keep_input=not args.only_predictions), args.out)
     summary = {"rows": int(len(result.predictions)), "out": str(args.out), "task": bundle.task,
                "columns": list(result.predictions.columns)
                + (list(result.reasons.columns) if result.reasons is not None else [])}
     code = EXIT_OK
-    if check_drift:
-        drift = scoring.drift_against_training(bundle, frame, args.file.name)
+    if drift is not None:
         for line in drift_lines(drift):
             print(line, file=sys.stderr)
         if report_fmt == "html":
