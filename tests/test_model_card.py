@@ -112,7 +112,7 @@ def test_a_card_of_a_real_training_run_has_every_section(capsys):
     assert card.metrics[0] == {"name": "roc_auc", "label": "ROC-AUC", "value": result["holdout"], "baseline": 0.5,
                                "chosen": True, "higher_is_better": True}
     statuses = [row["Status"] for row in card.leaderboard]
-    assert statuses.count("chosen") == 1 and len(statuses) <= 11 and n_trials > 11  # top 10, and the chosen one
+    assert statuses.count("chosen") == 1 and len(statuses) <= min(n_trials + 1, 11)  # top 10, and the chosen one
     if result["chosen"] == "ensemble":
         assert card.leaderboard[statuses.index("chosen")]["Model"] == "Ensemble"
     assert {f for f, _ in card.features} <= {c["name"] for c in card.columns}
@@ -129,3 +129,14 @@ def test_a_card_of_a_real_training_run_has_every_section(capsys):
     for heading in ("Known limitations", "How well it does on held-out rows", "What drives its predictions",
                     "The data", "How it was validated", "Models tried (best first)", "The recipe"):
         assert f"<h2>{heading}</h2>" in page
+
+
+def test_the_chosen_model_is_listed_even_below_the_top_ten():
+    from core.model_card import _leaderboard
+
+    records = [{"number": i, "family": "linear", "params": {"C": 1.0}, "status": "complete",
+                "cv_mean": 0.9 - i / 100, "cv_std": 0.0, "chosen": i == 14, "weight": 1.0 if i == 14 else None}
+               for i in range(20)]
+    rows = _leaderboard({"leaderboard": records}, True)
+    assert [r["Rank"] for r in rows] == [*range(1, 11), 15]
+    assert [r["Status"] for r in rows].count("chosen") == 1 and rows[-1]["Status"] == "chosen"
