@@ -93,3 +93,30 @@ def dataset_of(engine, model_id: int) -> int:
 
     with store.read_session(engine) as s:
         return s.get(store.Run, s.get(store.Model, model_id).run_id).dataset_id
+
+
+def signal_and_noise(rows: int = 1500, seed: int = 0) -> pd.DataFrame:
+    """A table whose target ``y`` is made of ``signal`` (strongly) and ``weak``; ``noise`` and ``colour`` are noise."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"signal": rng.normal(size=rows), "weak": rng.normal(size=rows),
+                          "noise": rng.normal(size=rows), "colour": rng.choice(list("abcde"), rows)})
+    frame["y"] = 5 * frame["signal"] + frame["weak"] + 0.3 * rng.normal(size=rows)
+    return frame
+
+
+def train_with_holdout_importance(frame: pd.DataFrame, target: str, *, budget: float = 4.0, recipe=None, **config):
+    """A real short training run whose permutation importance on the holdout is given 30 seconds, whatever is
+    left of the budget, so that it is measured even on a busy machine (how it keeps to the budget is tested on
+    :func:`core.train.importance.holdout_importance` itself)."""
+    from core.train import run
+    from core.train.config import TrainConfig
+
+    measure = run._importance
+    run._importance = lambda prep, predict, selection, evaluated, seconds: measure(prep, predict, selection,
+                                                                                   evaluated, max(seconds, 30.0))
+    try:
+        return run.train(frame, TrainConfig(target=target, time_budget=budget, threads=1, **config), recipe=recipe)
+    finally:
+        run._importance = measure

@@ -7,9 +7,12 @@
 4. The search (:mod:`core.train.search`) runs trials until its deadline, which
    leaves time for what follows.
 5. Ensemble selection over out-of-fold predictions; a binary threshold tuned on them.
-6. The chosen model (or ensemble) is refitted on all search rows with the iteration
-   counts found in cross-validation and scored on the holdout; then, when time
-   allows, refitted once more on every row (holdout included) for delivery.
+6. The chosen model (or ensemble) is scored on the holdout by models that never saw
+   it (its fold models, or a refit on the search rows with the iteration counts found
+   in cross-validation); the same models measure permutation importance of the input
+   columns on the holdout (:mod:`core.train.importance`), within the time left. Then,
+   when time allows, the model is refitted once more on every row (holdout included)
+   for delivery.
 
 Every random choice follows ``config.seed``; the same table, recipe, config and seed
 give the same splits and, with one worker, the same model.
@@ -42,6 +45,7 @@ log = logging.getLogger("assay.train")
 
 _OVERHEAD_S = 1.0  # ensemble selection, holdout scoring, bundle and store writes (plus a share of the budget)
 _OVERHEAD_SHARE = 0.03
+_IMPORTANCE_SHARE = 0.05  # permutation importance on the holdout (it stops at the time it is given)
 
 
 @dataclass
@@ -171,7 +175,8 @@ def train(
     study.set_user_attr("deadline_epoch", started_epoch + config.time_budget)
     if on_study is not None:
         on_study(study)
-    overhead = _OVERHEAD_S + _OVERHEAD_SHARE * config.time_budget
+    finish = _OVERHEAD_S + _OVERHEAD_SHARE * config.time_budget  # ensemble, holdout scoring, bundle, store
+    overhead = finish + _IMPORTANCE_SHARE * config.time_budget  # and permutation importance on the holdout
     refits = 1 if config.refit_all else 0
 
     def on_trial(record, _oof):
@@ -218,11 +223,24 @@ def train(
 
     say(min(clock.elapsed() / config.time_budget, 0.99), "Scoring the holdout", records)
     by_number = {r["number"]: r for r in records}
-    evaluated, fitted_a = _score_holdout(prep, search, selection, params, by_number, cancelled)
+    evaluated, fitted_a, predict_unseen = _score_holdout(prep, search, selection, params, by_number, cancelled)
     estimate = sum(cost.seconds(params[n], setup.n_all, _refit_iterations(by_number[n], setup, setup.n_all))
                    for n in selection.weights)
     bag_ready = not prep.recipe.features and all(n in search.fold_models for n in selection.weights)
-    if config.refit_all and (clock.left() - overhead > estimate or not bag_ready):
+    refit_all = config.refit_all and (clock.left() - overhead > estimate or not bag_ready)
+    timings["holdout_s"] = round(clock.elapsed() - sum(timings.values()), 2)
+    say(min(clock.elapsed() / config.time_budget, 0.99), "Permutation importance on the holdout", records)
+    if refit_all or config.refit_all:
+        later = estimate if refit_all else 0.0
+    else:
+        later = sum(cost.seconds(params[n], setup.n_search, _refit_iterations(by_number[n], setup, setup.n_search))
+                    for n in selection.weights if n not in fitted_a)
+    importance = _importance(prep, predict_unseen, selection, evaluated, clock.left() - finish - later)
+    log.info("Holdout permutation importance: %s", importance.get("reason") or f"{importance['repeats']} repeats")
+    timings["importance_s"] = round(clock.elapsed() - sum(timings.values()), 2)
+    if cancelled():
+        raise TrainingCancelled()
+    if refit_all:
         say(min(clock.elapsed() / config.time_budget, 0.99), "Refitting on every row", records)
         final_recipe, all_rows = _fit_features(prep.recipe, prep.clean_states, prep.frame, prep.context)
         X_final = prep.spec.transform(all_rows, lenient=True)
@@ -248,6 +266,7 @@ def train(
     timings["refit_s"] = round(clock.elapsed() - sum(timings.values()), 2)
 
     summary = _summary(prep, records, best, selection, evaluated, refit_scope, config)
+    summary["holdout_importance"] = importance
     bundle = _bundle(prep, raw, final_recipe, members, params, summary, X_final, run_id)
     leaderboard = _leaderboard(records, selection, summary["holdout"])
     timings["total_s"] = round(clock.elapsed(), 2)
@@ -315,46 +334,75 @@ def _nothing_finished(records: list[dict], config: TrainConfig):
 
 
 def _score_holdout(prep: Prepared, search: Search, selection: ensemble.Selection, params: dict, by_number: dict,
-                   cancelled) -> tuple[dict, dict]:
+                   cancelled) -> tuple[dict, dict, Callable[[pd.DataFrame], np.ndarray]]:
     """Evaluate the chosen model on the holdout with models that never saw it: each member's
     fold models when they were kept (no extra fit), else a refit on the search rows.
 
-    Returns the evaluation and the refits it made (trial number -> estimator).
+    Returns the evaluation, the refits it made (trial number -> estimator) and the
+    prediction function that scored the holdout (cleaned rows -> the blend's output),
+    which permutation importance reuses.
     """
     setup = prep.setup
     holdout_rows = prep.frame.iloc[prep.split.holdout]
-    X_holdout = prep.spec.transform(prep.search_recipe.transform_features(holdout_rows), lenient=True)
     y_search, y_holdout = prep.y[prep.split.search], prep.y[prep.split.holdout]
-    fitted, on_holdout = {}, {}
+    fitted = {}
     for n in selection.weights:
-        family = params[n]["family"]
-        if n in search.fold_models:
-            on_holdout[n] = np.mean([
-                zoo.predict_fold(family, model, fold, _holdout_of(prep, fold, holdout_rows, X_holdout), setup.ctx)
-                for model, fold in zip(search.fold_models[n], setup.folds)], axis=0)
-        else:
+        if n not in search.fold_models:
             fitted[n] = zoo.fit_final(params[n], prep.X_search, y_search, setup.ctx,
                                       _refit_iterations(by_number[n], setup, setup.n_search), cancelled=cancelled)
-            on_holdout[n] = zoo.predict(family, fitted[n], X_holdout, setup.ctx)
-        if cancelled():
-            raise TrainingCancelled()
+            if cancelled():
+                raise TrainingCancelled()
+
+    def predict(rows: pd.DataFrame) -> np.ndarray:
+        """The blend's output on cleaned rows the search never saw, by models that never saw them."""
+        X = prep.spec.transform(prep.search_recipe.transform_features(rows), lenient=True)
+        # each fold's feature steps and encodings are applied once per call, whatever the number of members
+        through_folds: dict[int, pd.DataFrame] = {}
+        memos: dict = {}
+        out = {}
+        for n in selection.weights:
+            family = params[n]["family"]
+            if n in fitted:
+                out[n] = zoo.predict(family, fitted[n], X, setup.ctx)
+                continue
+            parts = []
+            for i, (model, fold) in enumerate(zip(search.fold_models[n], setup.folds)):
+                if fold.fitted is not None and i not in through_folds:
+                    through_folds[i] = prep.spec.transform(fold.fitted.transform_features(rows), lenient=True)
+                seen = i if fold.fitted is not None else None  # the rows as this fold's models see them
+                parts.append(zoo.predict_fold(family, model, fold, through_folds.get(i, X), setup.ctx,
+                                              memos.setdefault(seen, {})))
+            out[n] = np.mean(parts, axis=0)
+        return _blend(out, selection.weights)
+
     baseline = evaluation.baseline_prediction(y_search, len(y_holdout), setup.ctx.task, setup.ctx.n_classes)
-    evaluated = evaluation.evaluate(y_holdout, _blend(on_holdout, selection.weights), setup.ctx.task,
+    evaluated = evaluation.evaluate(y_holdout, predict(holdout_rows), setup.ctx.task,
                                     prep.pre.classes, threshold=selection.threshold, baseline=baseline,
                                     seed=prep.config.seed)
     evaluated["scored_by"] = ("the cross-validation models" if not fitted else
-                              "a refit on the search rows" if len(fitted) == len(on_holdout) else
+                              "a refit on the search rows" if len(fitted) == len(selection.weights) else
                               "the cross-validation models and refits on the search rows")
-    return evaluated, fitted
+    return evaluated, fitted, predict
 
 
-def _holdout_of(prep: Prepared, fold: zoo.FoldData, holdout_rows: pd.DataFrame, X_holdout: pd.DataFrame):
-    """The holdout as a fold's models see it: through that fold's fitted feature steps."""
-    if fold.fitted is None:
-        return X_holdout
-    if "holdout" not in fold.cache:
-        fold.cache["holdout"] = prep.spec.transform(fold.fitted.transform_features(holdout_rows), lenient=True)
-    return fold.cache["holdout"]
+def _input_columns(prep: Prepared) -> list:
+    """The cleaned columns the model reads, as the user knows them: those the model input takes
+    as they are, and those a feature step reads (the target and unused columns left out)."""
+    read = {c for step in prep.recipe.features for c in step.columns_in()}
+    used = set(prep.spec.source_columns) | read
+    return [c for c in prep.frame.columns if c in used and c != prep.config.target]
+
+
+def _importance(prep: Prepared, predict, selection: ensemble.Selection, evaluated: dict, seconds: float) -> dict:
+    """Permutation importance on the holdout (:mod:`core.train.importance`) within ``seconds`` from now."""
+    deadline = time.monotonic() + seconds
+    from core.train.importance import holdout_importance
+
+    return holdout_importance(
+        predict, prep.frame.iloc[prep.split.holdout], prep.y[prep.split.holdout], _input_columns(prep),
+        prep.setup.metric, threshold=selection.threshold, deadline=deadline, seed=prep.config.seed,
+        scored_by=evaluated["scored_by"],
+    )
 
 
 def _refit_iterations(record: dict, setup: SearchSetup, rows: int) -> int | None:
@@ -447,6 +495,7 @@ def _bundle(prep: Prepared, raw: pd.DataFrame, fitted_recipe: FittedRecipe, memb
         "seed": prep.config.seed, "refit": summary["refit"], "validation": summary["validation"],
         "libraries": library_versions(), "created": utc_now_iso(), "rows": summary["rows"],
         "time_budget": prep.config.time_budget, "threshold_metric": summary["threshold_metric"],
+        "holdout_importance": summary.get("holdout_importance"),
     }
     bundle = ModelBundle(
         task=prep.setup.ctx.task, target=prep.config.target, classes=prep.pre.classes,

@@ -217,14 +217,26 @@ def self_contained(family: str, model, fold: FoldData):
     return Pipeline([("prep", fold.cache["onehot" if family == "linear" else "ordinal"][2]), ("model", model)])
 
 
-def predict_fold(family: str, model, fold: FoldData, X: pd.DataFrame, ctx: ZooContext) -> np.ndarray:
-    """Predictions of a model from :func:`fit_fold` on other rows (already in model-input form)."""
+def predict_fold(family: str, model, fold: FoldData, X: pd.DataFrame, ctx: ZooContext,
+                 memo: dict | None = None) -> np.ndarray:
+    """Predictions of a model from :func:`fit_fold` on other rows (already in model-input form).
+
+    ``memo``, a dict the caller keeps for one ``X``, holds the encoded rows so that
+    several models of the same folds encode them once (the CatBoost pool is shared by
+    every fold; the encoders are per fold).
+    """
+    memo = {} if memo is None else memo
     if family == "catboost":
         from catboost import Pool
 
-        return _output(model, Pool(X, cat_features=ctx.spec.categorical), ctx)
-    encoder = fold.cache["onehot" if family == "linear" else "ordinal"][2]
-    return _output(model, encoder.transform(X), ctx)
+        if "pool" not in memo:
+            memo["pool"] = Pool(X, cat_features=ctx.spec.categorical)
+        return _output(model, memo["pool"], ctx)
+    kind = "onehot" if family == "linear" else "ordinal"
+    key = (kind, id(fold))
+    if key not in memo:
+        memo[key] = fold.cache[kind][2].transform(X)
+    return _output(model, memo[key], ctx)
 
 
 def catboost_pools(fold: FoldData, ctx: ZooContext):

@@ -191,3 +191,52 @@ def test_without_time_to_refit_the_cross_validation_models_are_the_model(monkeyp
     assert len(bundle.members) == 3 and sum(m.weight for m in bundle.members) == pytest.approx(1.0)
     scores = bundle.predict(frame.drop(columns=["species"]))
     assert (scores["prediction"] == frame["species"]).mean() > 0.9
+
+
+def test_permutation_importance_on_the_holdout_finds_the_signal_and_survives_the_bundle():
+    from core.steps.features.derived import FormulaColumn
+    from tests.model_helpers import signal_and_noise, train_with_holdout_importance
+
+    frame = signal_and_noise()
+    recipe = Recipe().add(FormulaColumn(name="signal_sq", expression="signal * signal"))
+    result = train_with_holdout_importance(frame, "y", recipe=recipe, families=("catboost",))
+    stored = result.summary["holdout_importance"]
+    assert stored["status"] == "done", stored
+    assert "signal_sq" in result.bundle.feature_names
+    # the data's columns, not the model-input features: shuffling signal also shuffles signal_sq
+    assert sorted(stored["columns"]) == ["colour", "noise", "signal", "weak"]
+    by = dict(zip(stored["columns"], stored["mean"]))
+    assert max(by, key=by.get) == "signal" and by["signal"] > 3  # RMSE worse by more than half the signal's spread
+    assert by["weak"] > 0.5 and abs(by["noise"]) < 0.05 and abs(by["colour"]) < 0.05
+    assert (stored["metric"], stored["rows"], stored["holdout_rows"]) == ("rmse", 300, 300)
+    assert stored["repeats"] == 5 and len(stored["std"]) == 4
+    assert stored["baseline"] == pytest.approx(result.summary["holdout"])
+    assert result.summary["timings"]["importance_s"] >= 0
+    again = ModelBundle.from_bytes(result.bundle.to_bytes())
+    assert again.metadata["holdout_importance"] == stored
+
+
+def test_holdout_importance_is_skipped_with_a_reason_when_it_cannot_be_measured():
+    import time
+
+    from core.train.importance import holdout_importance
+    from core.train.tasks import get_metric
+
+    rows = pd.DataFrame({"a": np.arange(200.0), "b": np.ones(200)})
+    y = 3 * rows["a"].to_numpy()
+
+    def predict(frame):
+        return 3 * frame["a"].to_numpy()
+
+    rmse = get_metric("regression", "rmse")
+    late = holdout_importance(predict, rows, y, ["a", "b"], rmse, deadline=time.monotonic())
+    assert late["status"] == "skipped" and "no time was left" in late["reason"]
+    few = holdout_importance(predict, rows.head(12), y[:12], ["a", "b"], rmse, deadline=time.monotonic() + 60)
+    assert few["status"] == "skipped" and "the holdout has 12 row(s)" in few["reason"]
+    done = holdout_importance(predict, rows, y, ["a", "b"], rmse, deadline=time.monotonic() + 60, max_rows=150,
+                              seed=4)
+    assert (done["status"], done["rows"], done["holdout_rows"], done["repeats"]) == ("done", 150, 200, 5)
+    assert done["mean"][0] > 100 and done["mean"][1] == 0.0 and done["baseline"] == 0.0
+    again = holdout_importance(predict, rows, y, ["a", "b"], rmse, deadline=time.monotonic() + 60, max_rows=150,
+                               seed=4)
+    assert again["mean"] == done["mean"] and again["std"] == done["std"]  # seeded
