@@ -265,3 +265,35 @@ def test_the_strongest_interaction_is_the_feature_that_changes_the_effect():
     bundle = _make(frame, "y", "regression", ("catboost",), iterations=200)
     result = explain(bundle, frame)
     assert strongest_interaction(result, "a") == "b"
+
+
+def test_the_holdout_importance_of_a_training_run_travels_with_the_explanation():
+    from core.explain import holdout_importance
+    from tests.model_helpers import signal_and_noise, train_with_holdout_importance
+
+    frame = signal_and_noise(600)
+    result = train_with_holdout_importance(frame, "y", budget=4.0, families=("linear",))
+    bundle = ModelBundle.from_bytes(result.bundle.to_bytes())
+    stored = result.summary["holdout_importance"]
+    assert stored["status"] == "done", stored
+    importance, why = holdout_importance(bundle.metadata)
+    assert why == "" and importance.features == stored["columns"] and importance.mean == stored["mean"]
+    assert importance.rows == 120 and importance.metric_label == "RMSE" and "never saw" in importance.note
+    explained = explain(bundle, frame, max_rows=50)
+    back = Explanation.from_parquet(explained.to_parquet())
+    assert back.holdout_importance == importance and back.importance is None
+
+
+@pytest.mark.parametrize("metadata, says", [
+    ({}, "not available for this model: it was trained before Assay measured it"),
+    ({"holdout_importance": {"status": "skipped", "reason": "no time was left in the budget (0.1 s for 4 "
+                                                            "column(s) x 2 shuffles)"}},
+     "was not measured when this model was trained: no time was left in the budget (0.1 s"),
+    ({"holdout_importance": {"status": "done", "columns": ["a"], "mean": [1.0, 2.0], "std": [0.0]}}, "damaged"),
+    ({"holdout_importance": "garbage"}, "not available for this model"),
+])
+def test_a_model_without_holdout_importance_says_why(metadata, says):
+    from core.explain import holdout_importance
+
+    importance, why = holdout_importance(metadata)
+    assert importance is None and says in why

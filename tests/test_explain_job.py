@@ -60,10 +60,12 @@ def test_an_explain_job_stores_its_result_and_a_new_run_replaces_it(any_engine, 
     with store.read_session(engine) as s:
         report = stored_report(s, project_id, model_id, dataset_id)
         result = Explanation.from_parquet(store.get_blob(s, report.blob_sha))
-        assert report.model_id == model_id and report.data["importance"] is True
+        assert report.model_id == model_id and report.data["importance"] is False
+        assert report.data["holdout_importance"] is False  # a model made without a training run has none
     direct = explain(bundle, penguins, max_rows=120, seed=1)
     np.testing.assert_allclose(result.values, direct.values, atol=1e-12)
-    assert result.importance.rows == 344 and "fitted on these rows" in result.importance.note
+    # on the rows it was trained on, shuffling measures memory as much as need: only the holdout's is shown
+    assert result.importance is None and "trained on" in result.info["importance_on_rows"]
 
     job = _run_in_process(engine, project_id, {**params, "rows": 50})
     assert job.status == "done"
@@ -72,6 +74,22 @@ def test_an_explain_job_stores_its_result_and_a_new_run_replaces_it(any_engine, 
         assert len(reports) == 1 and reports[0].data["rows"] == 50
         blobs = s.scalar(sa.select(sa.func.count()).select_from(store.Blob))
         assert blobs == 3  # dataset, model, one explanation: the replaced one's blob is gone
+
+
+def test_on_another_labelled_dataset_permutation_importance_is_measured_on_its_rows(engine, project_id, penguins):
+    bundle = _make(penguins, "species", "multiclass", ("linear",))
+    model_id, _ = _store(engine, project_id, penguins, bundle)
+    newer = penguins.sample(200, random_state=3)
+    with store.write_session(engine) as s:
+        other = store.save_dataset(s, project_id, "newer penguins", newer).id
+    job = _run_in_process(engine, project_id, {"model_id": model_id, "dataset_id": other, "rows": 50})
+    assert job.status == "done", job.error
+    with store.read_session(engine) as s:
+        result = Explanation.from_parquet(store.get_blob(s, stored_report(s, project_id, model_id, other).blob_sha))
+    importance = result.importance
+    assert importance.rows == 200 and importance.features == bundle.feature_names
+    assert "rows of newer penguins, another dataset" in importance.note and importance.metric_label == "log loss"
+    assert max(importance.mean) > 0.1  # the penguins' measurements matter to their species
 
 
 def test_models_are_listed_with_the_data_they_were_trained_on(engine, project_id, penguins):

@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from core import jobs, store
-from core.charts.explain import number, probability_of, short_value
-from core.explain import Explainer, Explanation, strongest_interaction, to_probability
+from core.charts.explain import number, permutation_figure, probability_of, short_value
+from core.explain import Explainer, Explanation, Importance, strongest_interaction, to_probability
 from ui.scoring import bundle_of
 from ui.shell import engine
 from ui.text import md
@@ -97,6 +97,40 @@ def prediction_panel(expl: Explanation, label, k: int, before: tuple[Explanation
     if expl.actual is not None and not pd.isna(expl.actual.iloc[position]):
         st.metric("Actual" if before is None else "Actual (of the row as it is in the data)",
                   short_value(expl.actual.iloc[position]))
+
+
+def holdout_label(holdout: Importance) -> str:
+    """The plain heading of the holdout importance (Markdown, user text escaped)."""
+    return (f"Permutation importance on the holdout: {holdout.rows:,} rows the model never saw, "
+            f"metric {md(holdout.metric_label)}")
+
+
+def importance_panel(expl: Explanation, holdout: Importance | None, why: str, order: list[str]) -> None:
+    """Permutation importance beside the SHAP bars: the holdout's (measured at training time, over the
+    data's columns), and the explained rows' when they are labelled rows of another dataset."""
+    if holdout is not None:
+        st.markdown(f"**{holdout_label(holdout)}**")
+        st.plotly_chart(permutation_figure(holdout, title="What the model needs on new rows"),
+                        key="explain.pi_holdout")
+        top = int(np.argmax(holdout.mean))
+        st.caption(f"How much worse the model scores ({md(holdout.metric_label)}) when one column's values are "
+                   f"shuffled among the holdout rows: shuffling **{md(holdout.features[top])}** costs the most "
+                   f"({number(holdout.mean[top])}). Near zero: the model can do without the column, perhaps "
+                   "because another one carries the same information. These are the data's columns before the "
+                   "feature steps: shuffling one shuffles everything made from it, so one bar here can stand for "
+                   f"several on the left. Measured {md(holdout.note)}.")
+    else:
+        st.info(md(why), icon=":material/info:")
+    if expl.importance is not None:
+        imp = expl.importance
+        st.markdown(f"**Permutation importance on these rows: {imp.rows:,} labelled rows, "
+                    f"metric {md(imp.metric_label)}**")
+        st.plotly_chart(permutation_figure(imp, order, title="What the model needs on these rows"),
+                        key="explain.pi_rows")
+        st.caption(f"The same measure on the explained rows, over the model's input features (as on the left); "
+                   f"{md(imp.note)}.")
+    elif expl.info.get("importance_error"):
+        st.caption(f"No permutation importance on these rows: {md(expl.info['importance_error'])}")
 
 
 def _kind(series: pd.Series) -> str:

@@ -5,12 +5,13 @@ import streamlit as st
 from core import jobs, store
 from core.charts import explain as charts
 from core.errors import AssayError
-from core.explain import DEFAULT_ROWS, MAX_ROWS, PICKS, pick_rows, what_if
+from core.explain import DEFAULT_ROWS, MAX_ROWS, PICKS, holdout_importance, pick_rows, what_if
 from core.explain.job import DEFAULT_TIME_LIMIT, last_job, start_explain, stored_report
 from core.scoring import list_models
 from ui import explain as ui
 from ui import shell
 from ui.data import dataset_frame, datasets_of
+from ui.scoring import bundle_of
 from ui.text import md
 
 project = shell.require_project()
@@ -78,18 +79,14 @@ view = st.segmented_control("View", ["Whole model", "One column", "One row", "Wh
 
 if view == "Whole model":
     left, right = st.columns(2)
+    left.markdown(f"**SHAP: average effect on the {expl.n:,} explained rows**")
     left.plotly_chart(charts.importance_figure(expl, k), key="explain.bar")
     left.caption("Each bar is how far the column moves predictions on average, up or down, away from the "
                  "typical prediction. A long bar means the model leans on it; it does not mean the column causes "
                  "the outcome.")
-    if expl.importance is not None:
-        right.plotly_chart(charts.permutation_figure(expl.importance, list(expl.mean_abs(k).index)), key="explain.pi")
-        right.caption(f"How much worse the model scores ({md(expl.importance.metric_label)}, "
-                      f"{expl.importance.rows:,} labelled rows) when a column's values are shuffled. Near zero: "
-                      f"it can do without the column, perhaps because another one carries the same information. "
-                      f"Note: {md(expl.importance.note)}.")
-    else:
-        right.info(md(expl.info.get("importance_error") or "No permutation importance: the rows have no target."))
+    with right:
+        ui.importance_panel(expl, *holdout_importance(bundle_of(model.blob_sha).metadata),
+                            list(expl.mean_abs(k).index))
     st.plotly_chart(charts.beeswarm_figure(expl, k), key="explain.swarm")
     st.caption("Each dot is one row. Right of the line: the column pushed that row's prediction up; left: down. "
                "Colour is the column's value in that row (red high, blue low); labels and missing values are grey; "

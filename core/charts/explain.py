@@ -81,18 +81,23 @@ def importance_figure(expl: Explanation, k: int = 0, limit: int = 20) -> go.Figu
     return _layout(fig, "Which columns move the predictions most", max(260, 24 * len(ranked) + 120))
 
 
-def permutation_figure(importance: Importance, order: list[str] | None = None, limit: int = 20) -> go.Figure:
-    """Drop in the model's score when each feature is shuffled (error bars: spread over the repeats)."""
+def permutation_figure(importance: Importance, order: list[str] | None = None, limit: int = 20,
+                       title: str = "What the model needs to score well") -> go.Figure:
+    """How much worse the model scores when each column is shuffled (error bars: spread over the repeats).
+
+    Bars follow ``order`` when given (the SHAP ranking), else the largest loss on top.
+    """
     frame = pd.DataFrame({"mean": importance.mean, "std": importance.std}, index=importance.features)
     frame = frame.reindex(order).dropna() if order else frame.sort_values("mean", ascending=False)
     frame = frame.head(limit)[::-1]
+    label = _t(importance.metric_label)
     fig = go.Figure(go.Bar(
         x=frame["mean"], y=[_t(f) for f in frame.index], orientation="h", marker_color="#7e57c2",
         error_x=dict(type="data", array=frame["std"], visible=True),
-        hovertemplate=f"shuffling %{{y}} costs %{{x:.4g}} of {_t(importance.metric_label)}<extra></extra>",
+        hovertemplate=f"shuffling %{{y}} makes {label} worse by %{{x:.4g}}<extra></extra>",
     ))
-    fig.update_xaxes(title=f"drop in {_t(importance.metric_label)} when the column is shuffled")
-    return _layout(fig, "What the model needs to score well", max(260, 24 * len(frame) + 120))
+    fig.update_xaxes(title=f"how much worse {label} gets when the column is shuffled")
+    return _layout(fig, _t(title), max(260, 24 * len(frame) + 120))
 
 
 def _low_high(values: pd.Series) -> np.ndarray:

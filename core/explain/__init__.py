@@ -4,6 +4,7 @@
   optional time limit) as an :class:`Explanation` that stores as one Parquet file;
 - :func:`what_if`: the prediction and SHAP values of one row after editing its values;
 - :func:`permutation_importance`: how much the model's score drops when a feature is shuffled;
+- :func:`holdout_importance`: the same, measured at training time on the holdout (from the bundle);
 - :func:`pick_rows`, :func:`strongest_interaction`: rows and features worth looking at;
 - :class:`Explainer`: the per-family SHAP machinery (:mod:`core.explain.values`).
 
@@ -20,13 +21,14 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InputError, ValidationError
-from core.explain.importance import permutation_importance
+from core.explain.importance import holdout_importance, permutation_importance
 from core.explain.result import Explanation, Importance
 from core.explain.values import SPACES, Explainer, explanation_space
 from core.explain.views import PICKS, pick_rows, strongest_interaction, to_probability
 
 __all__ = [
-    "explain", "what_if", "permutation_importance", "pick_rows", "strongest_interaction", "to_probability",
+    "explain", "what_if", "permutation_importance", "holdout_importance", "pick_rows", "strongest_interaction",
+    "to_probability",
     "Explanation", "Importance", "Explainer", "explanation_space", "SPACES", "PICKS", "DEFAULT_ROWS", "MAX_ROWS",
 ]
 
@@ -126,7 +128,7 @@ def _result(bundle, explainer, values, base, X, raw, *, total, seed, info) -> Ex
         task=bundle.task, space=explainer.space, target=str(bundle.target), outputs=list(explainer.outputs),
         features=list(bundle.feature_names), categorical=list(bundle.input_spec.categorical),
         base=np.asarray(base, dtype=float), values=values, X=X, predictions=predictions, actual=actual,
-        total_rows=int(total), seed=int(seed), info=info,
+        total_rows=int(total), seed=int(seed), holdout_importance=holdout_importance(bundle.metadata)[0], info=info,
     )
 
 

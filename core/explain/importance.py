@@ -6,6 +6,12 @@ information (shuffling one leaves the other) or when a feature moves predictions
 without improving them. Computed by :func:`sklearn.inspection.permutation_importance`
 on the model-input table (the same features SHAP shows), with the metric the model
 was chosen by.
+
+:func:`holdout_importance` reads the permutation importance measured at training time
+on the holdout (:mod:`core.train.importance`, kept in the bundle's metadata): over the
+data's input columns, by models that never saw those rows. It is the one to trust for
+"what does the model need on new data"; :func:`permutation_importance` on other
+labelled rows says the same for those rows.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import pandas as pd
 from core.errors import InputError
 from core.explain.result import Importance
 
-__all__ = ["permutation_importance", "PERMUTATION_ROWS"]
+__all__ = ["permutation_importance", "holdout_importance", "PERMUTATION_ROWS"]
 
 PERMUTATION_ROWS = 2_000
 
@@ -72,3 +78,34 @@ def permutation_importance(bundle, rows: pd.DataFrame, *, repeats: int = 5, max_
         rows=int(len(X)), repeats=int(repeats), baseline=float(baseline if metric.greater_is_better else -baseline),
         note=note,
     )
+
+
+def holdout_importance(metadata: dict) -> tuple[Importance | None, str]:
+    """The holdout permutation importance a training run stored in a model's ``metadata``.
+
+    Returns ``(importance, "")``, or ``(None, why)`` in plain words when the model has
+    none (trained before Assay measured it, skipped for lack of time, or unreadable).
+    ``importance.features`` are the data's input columns (before the feature steps).
+    """
+    stored = metadata.get("holdout_importance") if isinstance(metadata, dict) else None
+    if not isinstance(stored, dict):
+        return None, ("Permutation importance on the holdout is not available for this model: it was trained "
+                      "before Assay measured it. Train the model again to get it.")
+    if stored.get("status") != "done":
+        reason = str(stored.get("reason") or "it was not measured")
+        return None, f"Permutation importance on the holdout was not measured when this model was trained: {reason}."
+    try:
+        columns = [str(c) for c in stored["columns"]]
+        mean, std = [float(v) for v in stored["mean"]], [float(v) for v in stored["std"]]
+        if not columns or len(mean) != len(columns) or len(std) != len(columns):
+            raise ValueError
+        rows, repeats = int(stored["rows"]), int(stored["repeats"])
+        metric, label = str(stored["metric"]), str(stored.get("metric_label") or stored["metric"])
+        baseline = float(stored.get("baseline", float("nan")))
+    except (KeyError, TypeError, ValueError):
+        return None, "Permutation importance on the holdout is not available: the model's record of it is damaged."
+    by = str(stored.get("scored_by") or "the models that scored the holdout")
+    note = (f"measured at training time on {rows:,} holdout rows by {by}, which never saw those rows; "
+            f"{repeats} shuffles per column")
+    return Importance(features=columns, mean=mean, std=std, metric=metric, metric_label=label, rows=rows,
+                      repeats=repeats, baseline=baseline, note=note), ""

@@ -1,8 +1,10 @@
 """Explanations as jobs, stored and reused.
 
 An ``explain`` job (:func:`explain_job`) loads a stored model and a dataset of the
-project, explains a sample of its rows (:func:`core.explain.explain`), measures
-permutation importance on labelled rows, and stores the result as a
+project, explains a sample of its rows (:func:`core.explain.explain`, which carries
+the holdout permutation importance measured at training time), measures permutation
+importance on the rows when they are labelled rows of another dataset than the
+training one, and stores the result as a
 :class:`core.store.Report` of kind ``shap`` keyed by model and dataset: the
 Parquet file of :class:`core.explain.Explanation` is a blob, a small summary is
 the report's ``data``. Asking again for the same model and data replaces it.
@@ -70,6 +72,7 @@ def explain_job(ctx: jobs.JobContext, params: dict) -> dict:
         model = s.get(store.Model, p["model_id"])
         trained_on = s.get(store.Run, model.run_id).dataset_id == dataset.id
         title = f"SHAP of {model.name} on {dataset.name}"
+        dataset_name = dataset.name
     ctx.log(f"Explaining model {p['model_id']} on dataset {p['dataset_id']} ({len(frame):,} rows)")
 
     def progress(fraction: float, message: str) -> None:
@@ -79,17 +82,22 @@ def explain_job(ctx: jobs.JobContext, params: dict) -> dict:
     result = explain(bundle, frame, max_rows=p["rows"], seed=p["seed"], time_limit=p["time_limit"],
                      progress=progress)
     ctx.log(f"SHAP values of {result.n:,} rows in {result.info['seconds']} s")
-    ctx.progress(0.86, "Measuring permutation importance", force=True)
-    ctx.check_cancel()
-    seen = ("the model was fitted on these rows, so this shows what it relies on, not how it does on new data"
-            if trained_on else "rows of another dataset than the one the model was trained on")
-    try:
-        result.importance = permutation_importance(bundle, frame, seed=p["seed"], note=seen)
-    except AssayError as exc:
-        result.info["importance_error"] = str(exc)
+    if trained_on:
+        # The holdout importance measured at training time (result.holdout_importance) is the honest one here:
+        # shuffling columns of rows the model was fitted on measures what it memorised as much as what it needs.
+        result.info["importance_on_rows"] = "left out: these are the rows the model was trained on"
+    else:
+        ctx.progress(0.86, "Measuring permutation importance on these rows", force=True)
+        ctx.check_cancel()
+        note = f"measured on labelled rows of {dataset_name}, another dataset than the one the model was trained on"
+        try:
+            result.importance = permutation_importance(bundle, frame, seed=p["seed"], note=note)
+        except AssayError as exc:
+            result.info["importance_error"] = str(exc)
     summary = {"rows": result.n, "total_rows": result.total_rows, "space": result.space,
                "seconds": result.info["seconds"], "stopped_by_time_limit": result.info["stopped_by_time_limit"],
-               "seed": p["seed"], "requested_rows": p["rows"], "importance": result.importance is not None}
+               "seed": p["seed"], "requested_rows": p["rows"], "importance": result.importance is not None,
+               "holdout_importance": result.holdout_importance is not None}
     data = result.to_parquet()
     key = report_key(p["model_id"], p["dataset_id"])
     with store.write_session(engine) as s:

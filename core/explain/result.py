@@ -77,7 +77,8 @@ class Explanation:
     actual: pd.Series | None = None
     total_rows: int = 0
     seed: int = 0
-    importance: Importance | None = None
+    importance: Importance | None = None  # on the explained rows (another dataset than the training one)
+    holdout_importance: Importance | None = None  # measured at training time on the holdout (input columns)
     info: dict = field(default_factory=dict)
 
     @property
@@ -120,7 +121,9 @@ class Explanation:
             "format": FORMAT, "task": self.task, "space": self.space, "target": self.target,
             "outputs": self.outputs, "features": self.features, "categorical": self.categorical,
             "base": self.base.tolist(), "rows": self.n, "total_rows": self.total_rows, "seed": self.seed,
-            "importance": self.importance.to_dict() if self.importance else None, "info": self.info,
+            "importance": self.importance.to_dict() if self.importance else None,
+            "holdout_importance": self.holdout_importance.to_dict() if self.holdout_importance else None,
+            "info": self.info,
         }
 
     def to_parquet(self) -> bytes:
@@ -163,11 +166,12 @@ class Explanation:
         predictions = frame[prediction_columns].set_axis(index)
         actual = frame["actual"].set_axis(index).rename(meta["target"]) if "actual" in frame else None
         importance = Importance.from_dict(meta["importance"]) if meta.get("importance") else None
+        holdout = Importance.from_dict(meta["holdout_importance"]) if meta.get("holdout_importance") else None
         return cls(task=meta["task"], space=meta["space"], target=meta["target"], outputs=outputs,
                    features=features, categorical=meta["categorical"], base=np.asarray(meta["base"], dtype=float),
                    values=values.reshape(len(frame), len(outputs), len(features)), X=X, predictions=predictions,
                    actual=actual, total_rows=int(meta["total_rows"]), seed=int(meta["seed"]), importance=importance,
-                   info=dict(meta.get("info") or {}))
+                   holdout_importance=holdout, info=dict(meta.get("info") or {}))
 
 
 def _labels(index: pd.Index) -> np.ndarray:

@@ -81,7 +81,9 @@ def test_compute_starts_a_job_and_the_result_appears(new_app, demo_project, peng
     at.run()
     assert not at.exception
     assert "Explained on 100 of 344 rows of penguins (a random sample, seed 0)" in _texts(at)
-    assert "log-odds of" in _texts(at) and len(_charts(at)) == 3  # mean |SHAP|, permutation importance, beeswarm
+    assert "log-odds of" in _texts(at) and len(_charts(at)) == 2  # mean |SHAP| and the beeswarm
+    # a model made without a training run has no holdout importance: the page says so beside the SHAP bars
+    assert "Permutation importance on the holdout is not available for this model" in _texts(at)
 
 
 def test_the_views_of_a_multiclass_ensemble(new_app, demo_project, penguins):
@@ -140,3 +142,35 @@ def test_a_failed_job_says_why(new_app, demo_project, penguins):
     at.selectbox(key=f"explain.data.{model_id}").set_value(other.id).run()
     assert not at.exception
     assert "did not finish (failed)" in _texts(at) and "lack" in _texts(at)
+
+
+def test_the_holdout_importance_of_a_training_run_is_shown_beside_the_shap_bars(new_app, demo_project):
+    from core.charts.explain import number
+    from tests.model_helpers import signal_and_noise, train_with_holdout_importance
+
+    frame = signal_and_noise(600)
+    result = train_with_holdout_importance(frame, "y", families=("linear",))
+    stored = result.summary["holdout_importance"]
+    assert stored["status"] == "done", stored
+    model_id, dataset_id = _store(store.init_store(), demo_project, frame, result.bundle, dataset_name="signals")
+    with store.write_session() as s:
+        newer = store.save_dataset(s, demo_project, "newer signals", signal_and_noise(300, seed=1)).id
+        jobs_ = [jobs.submit(s, project_id=demo_project, kind="explain", dataset_id=d,
+                             params={"model_id": model_id, "dataset_id": d, "rows": 200}).id
+                 for d in (dataset_id, newer)]
+    assert [jobs.run_job(j) for j in jobs_] == ["done", "done"]
+    at = _open(new_app)
+    texts = _texts(at)
+    assert "Permutation importance on the holdout: 120 rows the model never saw, metric RMSE" in texts
+    top = stored["columns"][int(max(range(4), key=stored["mean"].__getitem__))]
+    assert top == "signal" and f"shuffling **signal** costs the most ({number(max(stored['mean']))})" in texts
+    assert "before the feature steps" in texts and "Permutation importance on these rows" not in texts
+    charts = _charts(at)
+    assert len(charts) == 3 and '"signal"' in charts[1].proto.spec and '"noise"' in charts[1].proto.spec
+
+    at.selectbox(key=f"explain.data.{model_id}").set_value(newer).run()  # labelled rows of another dataset
+    assert not at.exception
+    texts = _texts(at)
+    assert "Permutation importance on the holdout: 120 rows" in texts
+    assert "Permutation importance on these rows: 300 labelled rows, metric RMSE" in texts
+    assert "rows of newer signals, another dataset" in texts and len(_charts(at)) == 4
