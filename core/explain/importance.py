@@ -105,7 +105,11 @@ def holdout_importance(metadata: dict) -> tuple[Importance | None, str]:
     except (KeyError, TypeError, ValueError):
         return None, "Permutation importance on the holdout is not available: the model's record of it is damaged."
     by = str(stored.get("scored_by") or "the models that scored the holdout")
-    note = (f"measured at training time on {rows:,} holdout rows by {by}, which never saw those rows; "
-            f"{repeats} shuffles per column")
+    holdout = stored.get("holdout_rows")
+    sample = (f"{rows:,} of the {int(holdout):,} holdout rows (a seeded sample)"
+              if isinstance(holdout, int) and holdout > rows else f"{rows:,} holdout rows")
+    note = f"at training time on {sample} by {by}, which never saw them; {repeats} shuffles per column"
+    if metadata.get("refit") == "all rows":
+        note += " (the model you use was refitted afterwards on every row, these included)"
     return Importance(features=columns, mean=mean, std=std, metric=metric, metric_label=label, rows=rows,
                       repeats=repeats, baseline=baseline, note=note), ""
