@@ -105,9 +105,11 @@ def holdout_label(holdout: Importance) -> str:
             f"metric {md(holdout.metric_label)}")
 
 
-def importance_panel(expl: Explanation, holdout: Importance | None, why: str, order: list[str]) -> None:
+def importance_panel(expl: Explanation, holdout: Importance | None, why: str, order: list[str],
+                     other_data: bool) -> None:
     """Permutation importance beside the SHAP bars: the holdout's (measured at training time, over the
-    data's columns), and the explained rows' when they are labelled rows of another dataset."""
+    data's columns), and the explained rows' when they are labelled rows of another dataset (``other_data``;
+    an explanation stored before this rule may hold one for the training rows: it is not shown)."""
     if holdout is not None:
         st.markdown(f"**{holdout_label(holdout)}**")
         st.plotly_chart(permutation_figure(holdout, title="What the model needs on new rows"),
@@ -121,7 +123,7 @@ def importance_panel(expl: Explanation, holdout: Importance | None, why: str, or
                    f"several on the left. Measured {md(holdout.note)}.")
     else:
         st.info(md(why), icon=":material/info:")
-    if expl.importance is not None:
+    if expl.importance is not None and other_data:
         imp = expl.importance
         st.markdown(f"**Permutation importance on these rows: {imp.rows:,} labelled rows, "
                     f"metric {md(imp.metric_label)}**")
@@ -129,7 +131,7 @@ def importance_panel(expl: Explanation, holdout: Importance | None, why: str, or
                         key="explain.pi_rows")
         st.caption(f"The same measure on the explained rows, over the model's input features (as on the left); "
                    f"{md(imp.note)}.")
-    elif expl.info.get("importance_error"):
+    elif expl.info.get("importance_error") and other_data:
         st.caption(f"No permutation importance on these rows: {md(expl.info['importance_error'])}")
 
 

@@ -86,7 +86,7 @@ if view == "Whole model":
                  "the outcome.")
     with right:
         ui.importance_panel(expl, *holdout_importance(bundle_of(model.blob_sha).metadata),
-                            list(expl.mean_abs(k).index))
+                            list(expl.mean_abs(k).index), other_data=dataset.id != model.dataset_id)
     st.plotly_chart(charts.beeswarm_figure(expl, k), key="explain.swarm")
     st.caption("Each dot is one row. Right of the line: the column pushed that row's prediction up; left: down. "
                "Colour is the column's value in that row (red high, blue low); labels and missing values are grey; "
