@@ -198,20 +198,35 @@ class ModelBundle:
             return dict(self.importance)
         return {name: 1.0 / len(self.feature_names) for name in self.feature_names}
 
-    def learn_importance(self, model_input: pd.DataFrame, seed: int = 0) -> dict[str, float]:
+    def learn_importance(self, model_input: pd.DataFrame, seed: int = 0,
+                         deadline: float | None = None) -> dict[str, float]:
         """Compute and keep :meth:`feature_importance` from a sample of model-input rows.
 
         CatBoost and the forests give their own importances; the other members are
         measured by permutation (mean absolute change of their output when one column
         is shuffled, on at most 500 rows). Each member's shares are weighted by its
-        ensemble weight.
+        ensemble weight. Members that are one trial fitted on different folds (the
+        cross-validation models, averaged: they share a name) are measured once, on
+        the first copy, with their weights summed. With ``deadline`` (a
+        ``time.monotonic()`` value), members still unmeasured when it passes are left
+        out, once at least one member has been measured.
         """
+        import time
+
         sample = model_input.sample(min(len(model_input), 500), random_state=seed) if len(model_input) else model_input
+        weights: dict[str, float] = {}
+        first: dict[str, Member] = {}
+        for i, member in enumerate(self.members):
+            key = member.name or f"member {i}"
+            weights[key] = weights.get(key, 0.0) + member.weight
+            first.setdefault(key, member)
         total = np.zeros(len(self.feature_names))
-        for member in self.members:
+        for key, member in first.items():
+            if deadline is not None and total.sum() > 0 and time.monotonic() > deadline:
+                break
             shares = _member_importance(member, sample, self._context(), self.feature_names, seed)
             if shares is not None and shares.sum() > 0:
-                total += member.weight * shares / shares.sum()
+                total += weights[key] * shares / shares.sum()
         if total.sum() > 0:
             total = total / total.sum()
             self.importance = {name: float(v) for name, v in zip(self.feature_names, total)}
@@ -308,6 +323,7 @@ class ModelBundle:
 
 
 _PERMUTATION_MAX_FEATURES = 300
+_PERMUTATION_BATCH_CELLS = 4_000_000  # rows x columns scored per call
 
 
 def _member_importance(member: Member, sample: pd.DataFrame, ctx, names: list[str], seed: int):
@@ -323,12 +339,22 @@ def _member_importance(member: Member, sample: pd.DataFrame, ctx, names: list[st
     if len(names) > _PERMUTATION_MAX_FEATURES or sample.empty:
         return None
     rng = np.random.default_rng(seed)
+    n = len(sample)
     base = zoo.predict(member.family, model, sample, ctx)
     out = np.zeros(len(names))
-    for j, name in enumerate(names):
-        shuffled = sample.copy()
-        shuffled[name] = sample[name].to_numpy()[rng.permutation(len(sample))]
-        out[j] = np.mean(np.abs(zoo.predict(member.family, model, shuffled, ctx) - base))
+    # Shuffled copies are scored in batches, not one call per column: tree models pay a
+    # fixed cost per tree and call, which dominated on small samples.
+    per_batch = max(1, _PERMUTATION_BATCH_CELLS // max(n * len(names), 1))
+    for start in range(0, len(names), per_batch):
+        batch = names[start:start + per_batch]
+        copies = []
+        for name in batch:
+            shuffled = sample.copy()
+            shuffled[name] = sample[name].to_numpy()[rng.permutation(n)]
+            copies.append(shuffled)
+        predicted = zoo.predict(member.family, model, pd.concat(copies, ignore_index=True), ctx)
+        for k, _name in enumerate(batch):
+            out[start + k] = np.mean(np.abs(predicted[k * n:(k + 1) * n] - base))
     return out
 
 

@@ -163,3 +163,57 @@ def test_a_bundle_from_a_newer_assay_says_so(penguins):
     data = _tampered(bundle.to_bytes(), {"bundle.json": json.dumps(manifest).encode()})
     with pytest.raises(InputError, match="version 99; this Assay reads up to 1"):
         ModelBundle.from_bytes(data)
+
+
+def _one_column_at_a_time(member: Member, sample: pd.DataFrame, ctx, names: list[str], seed: int) -> np.ndarray:
+    """The plain permutation loop (one prediction call per column), as a reference."""
+    rng = np.random.default_rng(seed)
+    base = zoo.predict(member.family, member.estimator, sample, ctx)
+    out = np.zeros(len(names))
+    for j, name in enumerate(names):
+        shuffled = sample.copy()
+        shuffled[name] = sample[name].to_numpy()[rng.permutation(len(sample))]
+        out[j] = np.mean(np.abs(zoo.predict(member.family, member.estimator, shuffled, ctx) - base))
+    return out
+
+
+@pytest.mark.parametrize("batch_cells", [1, 10**9])
+def test_permutation_shares_scored_in_batches_equal_the_plain_loop(penguins, monkeypatch, batch_cells):
+    import core.bundle as bundle_module
+
+    monkeypatch.setattr(bundle_module, "_PERMUTATION_BATCH_CELLS", batch_cells)
+    bundle = _bundle(penguins, "species", "multiclass", families=("hgb", "linear"))
+    frame = penguins.drop(columns=["species"])
+    X = bundle.input_spec.transform(bundle.fitted_recipe.transform(frame))
+    sample = X.sample(min(len(X), 500), random_state=0)
+    for member in bundle.members:
+        got = bundle_module._member_importance(member, sample, bundle._context(), bundle.feature_names, 0)
+        want = _one_column_at_a_time(member, sample, bundle._context(), bundle.feature_names, 0)
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+        assert got.max() > 0
+
+
+def test_fold_copies_of_one_trial_are_measured_once_with_their_weights_summed(penguins, monkeypatch):
+    import core.bundle as bundle_module
+
+    bundle = _bundle(penguins, "species", "multiclass", families=("hgb", "linear"))
+    hgb, linear = bundle.members
+    X = bundle.input_spec.transform(bundle.fitted_recipe.transform(penguins.drop(columns=["species"])))
+    expected = dict(bundle.learn_importance(X))
+    calls = []
+    original = bundle_module._member_importance
+    monkeypatch.setattr(bundle_module, "_member_importance", lambda m, *a: calls.append(m.name) or original(m, *a))
+    # the same two trials as five fold copies each, weights split between the copies
+    bundle.members = [Member(m.family, m.estimator, m.weight / 5, m.params, m.name) for m in (hgb, linear)
+                      for _ in range(5)]
+    got = bundle.learn_importance(X)
+    assert calls == ["hgb", "linear"]
+    assert got == pytest.approx(expected, rel=1e-9)
+
+
+def test_importance_stops_at_the_deadline_after_the_first_member(penguins):
+    bundle = _bundle(penguins, "species", "multiclass", families=("hgb", "linear"))
+    X = bundle.input_spec.transform(bundle.fitted_recipe.transform(penguins.drop(columns=["species"])))
+    only_first = _bundle(penguins, "species", "multiclass", families=("hgb",))
+    got = bundle.learn_importance(X, deadline=0.0)  # long past
+    assert got == pytest.approx(only_first.learn_importance(X), rel=1e-9)

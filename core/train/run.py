@@ -267,7 +267,7 @@ def train(
 
     summary = _summary(prep, records, best, selection, evaluated, refit_scope, config)
     summary["holdout_importance"] = importance
-    bundle = _bundle(prep, raw, final_recipe, members, params, summary, X_final, run_id)
+    bundle = _bundle(prep, raw, final_recipe, members, params, summary, X_final, run_id, clock.deadline)
     leaderboard = _leaderboard(records, selection, summary["holdout"])
     timings["total_s"] = round(clock.elapsed(), 2)
     summary["timings"] = timings
@@ -488,7 +488,7 @@ def _input_schema(raw: pd.DataFrame, prep: Prepared) -> dict[str, str]:
 
 
 def _bundle(prep: Prepared, raw: pd.DataFrame, fitted_recipe: FittedRecipe, members: list, params: dict,
-            summary: dict, X_final: pd.DataFrame, run_id: int | None) -> ModelBundle:
+            summary: dict, X_final: pd.DataFrame, run_id: int | None, deadline: float | None = None) -> ModelBundle:
     metadata = {
         "run_id": run_id, "metric": summary["metric"], "cv_mean": summary["cv"]["mean"],
         "cv_std": summary["cv"]["std"], "holdout": summary["holdout"], "holdout_baseline": summary["holdout_baseline"],
@@ -505,7 +505,7 @@ def _bundle(prep: Prepared, raw: pd.DataFrame, fitted_recipe: FittedRecipe, memb
                  for n, family, w, estimator in members],
         metadata=metadata, threshold=summary["threshold"],
     )
-    bundle.learn_importance(X_final, seed=prep.config.seed)
+    bundle.learn_importance(X_final, seed=prep.config.seed, deadline=deadline)
     rows = raw.loc[raw.index.intersection(prep.frame.index)] if raw.index.is_unique else prep.frame
     bundle.set_reference(rows, seed=prep.config.seed)
     return bundle

@@ -355,11 +355,14 @@ def _output(model, X, ctx: ZooContext) -> np.ndarray:
 
 def predict(family: str, model, X: pd.DataFrame, ctx: ZooContext) -> np.ndarray:
     """Predictions of a final (self-contained) estimator on model-input rows."""
-    if family == "catboost":
-        from catboost import Pool
+    from threadpoolctl import threadpool_limits
 
-        X = Pool(X, cat_features=ctx.spec.categorical)
-    return _output(model, X, ctx)
+    with threadpool_limits(_threads(family, len(X), ctx)):
+        if family == "catboost":
+            from catboost import Pool
+
+            X = Pool(X, cat_features=ctx.spec.categorical)
+        return _output(model, X, ctx)
 
 
 # --------------------------------------------------------------------------- fitting
