@@ -109,7 +109,7 @@ def holdout_importance(metadata: dict) -> tuple[Importance | None, str]:
     sample = (f"{rows:,} of the {int(holdout):,} holdout rows (a seeded sample)"
               if isinstance(holdout, int) and holdout > rows else f"{rows:,} holdout rows")
     note = f"at training time on {sample} by {by}, which never saw them; {repeats} shuffles per column"
-    if metadata.get("refit") == "all rows":
+    if str(metadata.get("refit") or "").startswith("all rows"):
         note += " (the model you use was refitted afterwards on every row, these included)"
     return Importance(features=columns, mean=mean, std=std, metric=metric, metric_label=label, rows=rows,
                       repeats=repeats, baseline=baseline, note=note), ""

@@ -224,14 +224,17 @@ def train(
     say(min(clock.elapsed() / config.time_budget, 0.99), "Scoring the holdout", records)
     by_number = {r["number"]: r for r in records}
     evaluated, fitted_a, predict_unseen = _score_holdout(prep, search, selection, params, by_number, cancelled)
-    estimate = sum(cost.seconds(params[n], setup.n_all, _refit_iterations(by_number[n], setup, setup.n_all))
-                   for n in selection.weights)
+    estimates = {n: cost.seconds(params[n], setup.n_all, _refit_iterations(by_number[n], setup, setup.n_all))
+                 for n in selection.weights}
     bag_ready = not prep.recipe.features and all(n in search.fold_models for n in selection.weights)
-    refit_all = config.refit_all and (clock.left() - overhead > estimate or not bag_ready)
+    to_refit = _members_to_refit(selection.weights, estimates, clock.left() - overhead, bag_ready) \
+        if config.refit_all else set()
+    log.info("Refit on every row: %s of %d member(s), about %.1f s of %.1f s left (overhead %.1f s)",
+             len(to_refit), len(selection.weights), sum(estimates[n] for n in to_refit), clock.left(), overhead)
     timings["holdout_s"] = round(clock.elapsed() - sum(timings.values()), 2)
     say(min(clock.elapsed() / config.time_budget, 0.99), "Permutation importance on the holdout", records)
-    if refit_all or config.refit_all:
-        later = estimate if refit_all else 0.0
+    if config.refit_all:
+        later = sum(estimates[n] for n in to_refit)
     else:
         later = sum(cost.seconds(params[n], setup.n_search, _refit_iterations(by_number[n], setup, setup.n_search))
                     for n in selection.weights if n not in fitted_a)
@@ -240,19 +243,23 @@ def train(
     timings["importance_s"] = round(clock.elapsed() - sum(timings.values()), 2)
     if cancelled():
         raise TrainingCancelled()
-    if refit_all:
-        say(min(clock.elapsed() / config.time_budget, 0.99), "Refitting on every row", records)
-        final_recipe, all_rows = _fit_features(prep.recipe, prep.clean_states, prep.frame, prep.context)
-        X_final = prep.spec.transform(all_rows, lenient=True)
-        members = [(n, params[n]["family"], w, zoo.fit_final(params[n], X_final, prep.y, setup.ctx,
-                                                              _refit_iterations(by_number[n], setup, setup.n_all),
-                                                              cancelled=cancelled))
-                   for n, w in selection.weights.items()]
-        refit_scope = "all rows"
-    elif config.refit_all:  # no time to refit: the cross-validation models, averaged, are the model
-        final_recipe, X_final, refit_scope = prep.search_recipe, prep.X_search, "none (the cross-validation models, averaged)"
-        members = [(n, params[n]["family"], w / len(setup.folds), zoo.self_contained(params[n]["family"], model, fold))
-                   for n, w in selection.weights.items() for model, fold in zip(search.fold_models[n], setup.folds)]
+    if config.refit_all:
+        members = []
+        if to_refit:
+            say(min(clock.elapsed() / config.time_budget, 0.99), "Refitting on every row", records)
+            final_recipe, all_rows = _fit_features(prep.recipe, prep.clean_states, prep.frame, prep.context)
+            X_final = prep.spec.transform(all_rows, lenient=True)
+        else:
+            final_recipe, X_final = prep.search_recipe, prep.X_search
+        for n, w in selection.weights.items():
+            if n in to_refit:
+                members.append((n, params[n]["family"], w, zoo.fit_final(
+                    params[n], X_final, prep.y, setup.ctx, _refit_iterations(by_number[n], setup, setup.n_all),
+                    cancelled=cancelled)))
+            else:  # no time to refit it: its cross-validation models, averaged, stand in for it
+                members.extend((n, params[n]["family"], w / len(setup.folds), zoo.self_contained(params[n]["family"], model, fold))
+                               for model, fold in zip(search.fold_models[n], setup.folds))
+        refit_scope = _refit_scope(selection.weights, to_refit)
     else:
         say(min(clock.elapsed() / config.time_budget, 0.99), "Refitting on the search rows", records)
         final_recipe, X_final, refit_scope = prep.search_recipe, prep.X_search, "search rows"
@@ -391,6 +398,36 @@ def _input_columns(prep: Prepared) -> list:
     read = {c for step in prep.recipe.features for c in step.columns_in()}
     used = set(prep.spec.source_columns) | read
     return [c for c in prep.frame.columns if c in used and c != prep.config.target]
+
+
+NO_REFIT = "none (the cross-validation models, averaged)"
+
+
+def _members_to_refit(weights: dict, estimates: dict, seconds: float, bag_ready: bool) -> set:
+    """The ensemble members to refit on every row in ``seconds``, heaviest first.
+
+    Without every member's fold models (or with feature steps, whose fold fits differ)
+    all must be refitted, whatever the time. Otherwise each member that fits in what is
+    left is refitted, and the others keep their cross-validation models, averaged: the
+    heaviest members gain most from the extra rows.
+    """
+    if not bag_ready:
+        return set(weights)
+    chosen, left = set(), seconds
+    for n in sorted(weights, key=weights.get, reverse=True):
+        if estimates[n] <= left:
+            chosen.add(n)
+            left -= estimates[n]
+    return chosen
+
+
+def _refit_scope(weights: dict, refitted: set) -> str:
+    if refitted == set(weights):
+        return "all rows"
+    if not refitted:
+        return NO_REFIT
+    names = ", ".join(f"trial {n + 1}" for n in weights if n in refitted)
+    return f"all rows for {names}; the others are their cross-validation models, averaged"
 
 
 def _importance(prep: Prepared, predict, selection: ensemble.Selection, evaluated: dict, seconds: float) -> dict:

@@ -240,3 +240,43 @@ def test_holdout_importance_is_skipped_with_a_reason_when_it_cannot_be_measured(
     again = holdout_importance(predict, rows, y, ["a", "b"], rmse, deadline=time.monotonic() + 60, max_rows=150,
                                seed=4)
     assert again["mean"] == done["mean"] and again["std"] == done["std"]  # seeded
+
+
+def test_members_are_refitted_heaviest_first_while_time_lasts():
+    from core.train.run import NO_REFIT, _members_to_refit, _refit_scope
+
+    weights = {3: 0.2, 0: 0.5, 7: 0.3}
+    estimates = {3: 4.0, 0: 10.0, 7: 8.0}
+    assert _members_to_refit(weights, estimates, 30.0, bag_ready=True) == {0, 3, 7}
+    assert _members_to_refit(weights, estimates, 15.0, bag_ready=True) == {0, 3}  # 7 does not fit after 0
+    assert _members_to_refit(weights, estimates, 9.0, bag_ready=True) == {7}
+    assert _members_to_refit(weights, estimates, 3.0, bag_ready=True) == set()
+    # without every member's fold models there is nothing to fall back on: all are refitted
+    assert _members_to_refit(weights, estimates, 0.0, bag_ready=False) == {0, 3, 7}
+    assert _refit_scope(weights, {0, 3, 7}) == "all rows"
+    assert _refit_scope(weights, set()) == NO_REFIT
+    assert _refit_scope(weights, {0, 3}) == ("all rows for trial 4, trial 1; "
+                                             "the others are their cross-validation models, averaged")
+
+
+def test_a_member_without_time_to_refit_keeps_its_fold_models_beside_the_refitted_one(monkeypatch):
+    from core.train import run as run_module
+
+    def heaviest_only(weights, estimates, seconds, bag_ready):
+        return {max(weights, key=weights.get)} if bag_ready else set(weights)
+
+    monkeypatch.setattr(run_module, "_members_to_refit", heaviest_only)
+    monkeypatch.setattr("core.train.search._FOLD_MODELS_KEPT", 10_000)  # every member keeps its fold models
+    frame = _table("penguins.csv")
+    result = train(frame, TrainConfig(target="species", time_budget=BUDGET, threads=1, folds=3,
+                                      families=("linear", "hgb"), seed=0))
+    weights = result.summary["chosen"]["weights"]
+    bundle = ModelBundle.from_bytes(result.bundle.to_bytes())
+    assert sum(m.weight for m in bundle.members) == pytest.approx(1.0)
+    if len(weights) > 1:  # an ensemble: one refitted member plus three fold models per other member
+        assert result.summary["refit"].startswith("all rows for trial ")
+        assert len(bundle.members) == 1 + 3 * (len(weights) - 1)
+    else:
+        assert result.summary["refit"] == "all rows" and len(bundle.members) == 1
+    scores = bundle.predict(frame.drop(columns=["species"]))
+    assert (scores["prediction"] == frame["species"]).mean() > 0.9
