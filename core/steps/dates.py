@@ -30,7 +30,9 @@ def to_datetime(s: pd.Series, fmt=None, utc=False) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(s):
         return s
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        return pd.to_datetime(s.astype("float64"), unit="s", errors="coerce")
+        seconds = s.astype("float64")
+        seconds = seconds.where(seconds.abs() < 9.2e9)  # beyond the years 1677-2262 (and inf): missing
+        return pd.to_datetime(seconds, unit="s", errors="coerce")
     text = as_text(s).str.strip()
     return pd.to_datetime(text, format=fmt or "mixed", errors="coerce", utc=utc)
 

@@ -31,7 +31,12 @@ def as_column_value(s: pd.Series, value):
     """``value`` in the column's terms: text dates become timestamps in a date column."""
     if value is None or not pd.api.types.is_datetime64_any_dtype(s):
         return value
-    stamp = pd.Timestamp(value)
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{value!r} is not a date") from None
+    if not pd.Timestamp.min.tz_localize(None) <= stamp.tz_localize(None) <= pd.Timestamp.max.tz_localize(None):
+        raise ValueError(f"{value!r} is read as {stamp.date()}, outside the dates a column can hold (1677-2262)")
     if s.dt.tz is not None:
         stamp = stamp.tz_localize("UTC") if stamp.tz is None else stamp
         return stamp.tz_convert(s.dt.tz)

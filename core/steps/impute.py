@@ -64,7 +64,11 @@ def impute_values(df: pd.DataFrame, values, indicator=False) -> pd.DataFrame:
             s = s.cat.add_categories([value])
         elif pd.api.types.is_integer_dtype(s) and not float(value).is_integer():
             s = s.astype("float64")
-        out[column] = s.fillna(value)
+        try:
+            out[column] = s.fillna(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"the fill value {value!r} cannot go in {column!r}, which holds {s.dtype} values; "
+                             "fill with a value of that type, or change the column's type first") from None
     return out
 
 

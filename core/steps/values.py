@@ -39,7 +39,12 @@ def replace_values(df: pd.DataFrame, column, pairs) -> pd.DataFrame:
     result = s
     for mask, (_, new) in zip(masks, pairs):
         if mask.any():
-            result = result.mask(mask, as_column_value(s, new))
+            value = as_column_value(s, new)
+            try:
+                result = result.mask(mask, value)
+            except (TypeError, ValueError):
+                raise ValueError(f"{new!r} cannot go in {column!r}, which holds {s.dtype} values; "
+                                 "replace with a value of that type, or change the column's type first") from None
     out[column] = result
     return out
 
@@ -53,7 +58,10 @@ def merge_rare(df: pd.DataFrame, column, keep, other="Other") -> pd.DataFrame:
     if isinstance(s.dtype, pd.CategoricalDtype):
         out[column] = recode_categories(s, [c if c in kept else other for c in s.cat.categories])
     else:
-        out[column] = s.where(s.isin(list(kept)) | s.isna(), other)
+        rare = ~(s.isin(list(kept)) | s.isna())
+        if rare.any() and not pd.api.types.is_object_dtype(s):
+            s = s.astype(object)  # "Other" is text: a number or boolean column cannot hold it
+        out[column] = s.mask(rare, other)
     return out
 
 
