@@ -20,6 +20,7 @@ from core.recipe import Recipe
 from core.steps import STEPS, FitContext, step_from_dict
 from core.steps.base import Boolean, Column, Columns, Interval, OneOf, Optional, Text
 from core.steps.features.base import IntList, SubsetOf, kinds_of
+from ui.text import md
 
 __all__ = ["KINDS", "GROUPS", "step_form", "sample_frame", "cached_preview", "replay_check"]
 
@@ -180,7 +181,7 @@ def _widget(where, cls, name, constraint, default, label, frame, kinds, context,
     if name == "expression":
         numbers = [c for c in frame.columns if kinds[c] in ("integer", "float", "boolean") and c != context.target]
         text = where.text_input(label, placeholder="e.g. log(price) / carat", key=key).strip()
-        where.caption("Number columns: " + ", ".join(f"`{c}`" for c in numbers[:40]))
+        where.caption("Number columns: " + ", ".join(f"`{c}`" if "`" not in c else md(c) for c in numbers[:40]))
         return text or _INCOMPLETE
     if name == "categories":
         text = where.text_input(label, key=key).strip()

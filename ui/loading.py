@@ -18,6 +18,7 @@ from core import datasets, ingest, samples, store
 from core.config import settings
 from core.errors import AssayError, InputError
 from ui.shell import current_project_id, engine, show_error
+from ui.text import md
 
 PENDING_KEY = "upload.pending"
 UPLOADER_GENERATION = "upload.generation"
@@ -217,7 +218,7 @@ def manage_datasets(project_id: int, items: list[store.Dataset]) -> None:
                 else:
                     st.rerun()
         st.divider()
-        sure = st.checkbox(f"Delete {dataset.name!r} with its recipes, models and reports",
+        sure = st.checkbox(f"Delete {md(repr(dataset.name))} with its recipes, models and reports",
                            key=f"upload.delete_sure.{dataset.id}")
         if st.button("Delete dataset", disabled=not sure, key=f"upload.delete.{dataset.id}"):
             with store.write_session(engine()) as s:

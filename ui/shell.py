@@ -14,6 +14,7 @@ import streamlit as st
 from core import jobs, portable, store
 from core.config import settings
 from core.errors import AssayError
+from ui.text import md
 
 log = logging.getLogger("assay.ui")
 
@@ -51,8 +52,6 @@ def reap_jobs() -> None:
 
 def show_error(exc: AssayError) -> None:
     """Show a user error; its text (which may quote column names) is never rendered as Markdown."""
-    from ui.text import md
-
     st.error(md(exc), icon=":material/error:")
 
 
@@ -154,7 +153,7 @@ def project_sidebar() -> store.Project | None:
     with st.sidebar:
         st.markdown("### Project")
         if user is not store.ANYONE:
-            st.caption(f"Signed in as {user}")
+            st.caption(f"Signed in as {md(user)}")
         if projects:
             names = {p.id: p.name for p in projects}
             chosen = st.selectbox(

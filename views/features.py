@@ -85,7 +85,7 @@ with main:
     m[3].metric("Sample rows", f"{p.rows:,}", help=f"The preview fits the steps on {p.rows:,} of "
                 f"{p.total_rows:,} rows (seeded), as training would.")
     for leak in p.leaks:
-        st.error(f"Possible leak: {leak.sentence}", icon=":material/warning:")
+        st.error(f"Possible leak: {md(leak.sentence)}", icon=":material/warning:")
     if p.removed:
         st.dataframe(p.removed_table(), hide_index=True, height=min(38 + 35 * len(p.removed), 250))
     if p.columns:

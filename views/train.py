@@ -118,7 +118,7 @@ if len(runs) > 1:
         st.session_state["train.run_id"] = chosen_id
         st.session_state.pop("train.job_id", None)
         st.rerun()
-st.subheader(f"Run {run.id}: predicting {run.target}")
+st.subheader(f"Run {run.id}: predicting {md(run.target)}")
 
 if run.status == "running":
     live_view(run.id)
@@ -127,7 +127,7 @@ if run.status == "running":
 if run.status != "done":
     with store.read_session(shell.engine()) as s:
         job = jobs.get_job(s, run.job_id) if run.job_id else None
-    st.error(f"This run {run.status}: {(job.error if job else '') or (run.metrics or {}).get('error', '')}",
+    st.error(md(f"This run {run.status}: {(job.error if job else '') or (run.metrics or {}).get('error', '')}"),
              icon=":material/error:")
     st.stop()
 

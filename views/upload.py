@@ -16,7 +16,7 @@ st.caption(f"Project **{md(project.name)}** · add a table, check how it was rea
 
 message = st.session_state.pop("upload.saved", None)
 if message:
-    st.success(message, icon=":material/check_circle:")
+    st.success(md(message), icon=":material/check_circle:")
 
 source = st.segmented_control(
     "Source", ["Upload a file", "Sample data", "SQL query"], default="Upload a file", key="upload.source",
@@ -35,7 +35,7 @@ except AssayError as exc:
 if pending is not None:
     loaded = pending.loaded
     report = loaded.report
-    st.subheader(f"Preview: {report.file_name}")
+    st.subheader(f"Preview: {md(report.file_name)}")
     cols = st.columns(4)
     cols[0].metric("Rows", f"{report.rows:,}")
     cols[1].metric("Columns", f"{report.columns:,}")
