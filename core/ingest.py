@@ -508,7 +508,9 @@ def _parse_csv(src: _Source, encoding: str, options: LoadOptions, report: LoadRe
     try:
         table = pacsv.read_csv(
             src.arrow_input(),
-            read_options=pacsv.ReadOptions(encoding=pa_encoding, column_names=names, skip_rows=1),
+            # pyarrow skips physical lines, not rows: a header with quoted line breaks spans more
+            read_options=pacsv.ReadOptions(encoding=pa_encoding, column_names=names,
+                                           skip_rows=1 + sum(v.count("\n") for v in rows[0])),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=quoted_newline,
                                              invalid_row_handler=on_bad_row),
             convert_options=pacsv.ConvertOptions(

@@ -307,3 +307,8 @@ def test_real_datasets_load_with_sensible_kinds(name, rows, cols):
         "bikeshare.csv": {"mnth": "categorical", "bikers": "integer", "temp": "float"},
     }[name]
     assert {k: kinds[k] for k in expected} == expected
+
+
+def test_a_header_with_a_quoted_line_break_is_one_row():
+    loaded = ingest.load(b'"first\nname",age\nAda,36\n"Bo\nB",41\n', name="names.csv")
+    assert loaded.frame.to_dict("list") == {"first\nname": ["Ada", "Bo\nB"], "age": [36, 41]}
