@@ -98,9 +98,11 @@ def _step(draw, frame: pd.DataFrame, kind: str | None = None) -> dict:
     if kind == "deduplicate":
         return {"kind": kind, "columns": draw(st.none() | some), "keep": draw(st.sampled_from(["first", "last"]))}
     if kind == "outliers":
-        return {"kind": kind, "columns": draw(some), "method": draw(st.sampled_from(METHODS)),
-                "action": draw(st.sampled_from(ACTIONS)), "n_estimators": 10,
-                "threshold": draw(st.none() | st.sampled_from([0.05, 0.5, 1.5, 3.0])),
+        method = draw(st.sampled_from(METHODS))
+        forest = method == "isolation_forest"  # judges whole rows (no clip); its threshold is a share <= 0.5
+        return {"kind": kind, "columns": draw(some), "method": method, "n_estimators": 10,
+                "action": draw(st.sampled_from([a for a in ACTIONS if not (forest and a == "clip")])),
+                "threshold": draw(st.none() | st.sampled_from([0.05, 0.5] if forest else [0.05, 0.5, 1.5, 3.0])),
                 "flag_column": draw(st.sampled_from(["is_outlier", *columns]))}
     if kind == "filter_rows":
         column = draw(one)
@@ -110,6 +112,8 @@ def _step(draw, frame: pd.DataFrame, kind: str | None = None) -> dict:
             value = None
         elif operator == "between":
             value = [_value(draw, series), _value(draw, series)]
+        elif operator in ("contains", "starts with", "ends with"):
+            value = draw(st.sampled_from([t for t in TEXTS if t]))
         elif operator in ("in", "not in"):
             value = [_value(draw, series) for _ in range(draw(st.integers(1, 3)))]
         else:
