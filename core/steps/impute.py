@@ -171,10 +171,12 @@ class Impute(KernelStep):
     def _value(self, s: pd.Series):
         if self.strategy == "constant":
             return self.fill_value
-        if self.strategy == "mean":
-            return float(s.mean())
-        if self.strategy == "median":
-            return float(s.median())
+        if self.strategy in ("mean", "median"):
+            finite = s[np.isfinite(s.astype("float64"))]  # an inf would make the mean inf or NaN
+            if finite.empty:
+                raise ValidationError(f"{s.name!r} has no finite values to learn a {self.strategy} from.",
+                                      hint="Use 'constant', or replace the infinite values first.")
+            return float(finite.mean() if self.strategy == "mean" else finite.median())
         return jsonutil.to_jsonable(s.mode(dropna=True).iloc[0])
 
     def _matrix(self, frame: pd.DataFrame) -> np.ndarray:

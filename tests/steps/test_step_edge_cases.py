@@ -58,3 +58,12 @@ def test_a_text_that_reads_as_an_impossible_date_is_named(step, message):
     frame = pd.DataFrame({"d": pd.to_datetime(["2024-01-01", "2024-02-01"])})
     with pytest.raises(ValidationError, match=message):
         _clean(frame, step)
+
+
+def test_mean_and_median_fills_ignore_infinite_values():
+    frame = pd.DataFrame({"x": [1.0, np.inf, None, 3.0, -np.inf]})
+    for strategy in ("mean", "median"):
+        out = _clean(frame, {"kind": "impute", "columns": ["x"], "strategy": strategy})
+        assert out["x"].iloc[2] == 2.0
+    with pytest.raises(ValidationError, match="'x' has no finite values to learn a mean from"):
+        _clean(pd.DataFrame({"x": [np.inf, None]}), {"kind": "impute", "columns": ["x"], "strategy": "mean"})
