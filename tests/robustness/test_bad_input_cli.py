@@ -355,7 +355,7 @@ CASES = [
     ("drift-cut-without-value", {}, ["drift", "P/base", "--cut", "a"], ("error", "--cut 'a' is not COLUMN=VALUE")),
     # scoring with a model: rows that do not fit it
     ("predict-missing-column", {"r.csv": "a\n1\n2\n"}, ["predict", "{model}", "{dir}/r.csv", "--out", "{dir}/o.csv"],
-     ("error", "lack 1 column(s) the model was trained with: 'b'")),
+     ("error", "lacks 1 column(s) the model was trained with: 'b'")),
     ("explain-missing-column", {"r.csv": "a\n1\n2\n"}, ["explain", "{model}", "{dir}/r.csv", "--out", "{dir}/s.parquet"],
      ("error", "lacks 1 column(s) the model was trained with: 'b'")),
     ("predict-text-in-a-number-column", {"r.csv": "a,b\nabc,x\n1,y\n"},
