@@ -297,3 +297,20 @@ def test_a_model_without_holdout_importance_says_why(metadata, says):
 
     importance, why = holdout_importance(metadata)
     assert importance is None and says in why
+
+
+@pytest.mark.parametrize("task", ["multiclass", "regression"])
+def test_linear_values_add_up_with_flagged_and_plain_numbers(penguins, task):
+    # bill_depth_mm misses in 20 rows (it gets a missing-value flag); the other numbers
+    # miss in 2 (filled only): both kinds of number columns must be summed back right
+    frame = _labelled(penguins, task).copy()
+    frame.loc[frame.index[:20], "bill_depth_mm"] = np.nan
+    bundle = _make(frame, TASKS[task], task, ("linear",))
+    prep = bundle.members[0].estimator.named_steps["prep"]
+    assert {"num", "num_plain"} <= set(prep.named_transformers_)
+    result = explain(bundle, frame, max_rows=500)
+    expected = _model_output(bundle, frame.loc[result.X.index])
+    got = result.base[None, :] + result.values.sum(axis=2)
+    np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-7)
+    depth = result.features.index("bill_depth_mm")
+    assert np.abs(result.values[:20, :, depth]).max() > 0  # the flag's effect lands on its column

@@ -293,13 +293,16 @@ def _linear_groups(prep, spec, features: list[str]) -> np.ndarray:
     width = max((s.stop for s in slices.values()), default=0)
     groups = np.zeros((width, len(features)))
     index = {f: j for j, f in enumerate(features)}
-    if "num" in prep.named_transformers_ and spec.numeric:
-        imputer = prep.named_transformers_["num"].named_steps["impute"]
-        start = slices["num"].start
-        sources = list(spec.numeric)
+    columns_of = {name: list(columns) for name, _, columns in prep.transformers_}
+    for part in ("num", "num_plain"):  # numbers with missing-value flags, and without
+        if part not in prep.named_transformers_ or not columns_of.get(part):
+            continue
+        imputer = prep.named_transformers_[part].named_steps["impute"]
+        start = slices[part].start
+        sources = columns_of[part]
         if imputer.indicator_ is not None:
-            sources += [spec.numeric[k] for k in imputer.indicator_.features_]
-        if len(sources) != slices["num"].stop - start:
+            sources = sources + [sources[k] for k in imputer.indicator_.features_]
+        if len(sources) != slices[part].stop - start:
             raise ValidationError("The linear model's number columns do not match its features.")
         for offset, name in enumerate(sources):
             groups[start + offset, index[name]] = 1.0

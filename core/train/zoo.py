@@ -185,15 +185,32 @@ def _ordinal_encoder(spec: InputSpec):
                              verbose_feature_names_out=False, sparse_threshold=0.0)
 
 
-def _onehot_encoder(spec: InputSpec):
+MIN_MISSING_FOR_FLAG = 5  # a missing-value flag learned from fewer training rows is noise
+
+
+def _onehot_encoder(spec: InputSpec, rows: pd.DataFrame | None = None):
+    """Scaled numbers and one-hot labels for the linear models.
+
+    Numbers missing in at least :data:`MIN_MISSING_FOR_FLAG` of ``rows`` (the training
+    rows) get a missing-value flag beside the median fill ("flagged"); the others are
+    only filled. A flag learned from a row or two lets an unregularised model turn
+    "missing" into certainty about whatever class those rows had.
+    """
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    numeric = Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)),
-                        ("scale", StandardScaler())])
-    parts = [("num", numeric, spec.numeric)] if spec.numeric else []
+    def numbers(flag: bool):
+        return Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=flag, keep_empty_features=True)),
+                         ("scale", StandardScaler())])
+
+    missing = rows[spec.numeric].isna().sum() if rows is not None and spec.numeric else None
+    flagged = [c for c in spec.numeric if missing is None or missing[c] >= MIN_MISSING_FOR_FLAG]
+    plain = [c for c in spec.numeric if c not in flagged]
+    parts = [("num", numbers(True), flagged)] if flagged else []
+    if plain:
+        parts.append(("num_plain", numbers(False), plain))
     if spec.categorical:
         parts.append(("cat", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5,
                                            max_categories=50, sparse_output=True), spec.categorical))
@@ -203,7 +220,7 @@ def _onehot_encoder(spec: InputSpec):
 def _encoded(fold: FoldData, kind: str, spec: InputSpec):
     """(train matrix, valid matrix) for an encoding, computed once per fold (the encoder is kept)."""
     if kind not in fold.cache:
-        encoder = _ordinal_encoder(spec) if kind == "ordinal" else _onehot_encoder(spec)
+        encoder = _ordinal_encoder(spec) if kind == "ordinal" else _onehot_encoder(spec, fold.X_train)
         fold.cache[kind] = (encoder.fit_transform(fold.X_train), encoder.transform(fold.X_valid), encoder)
     return fold.cache[kind][:2]
 
@@ -454,7 +471,7 @@ def fit_final(params: dict, X: pd.DataFrame, y: np.ndarray, ctx: ZooContext, ite
         from sklearn.pipeline import Pipeline
 
         if family == "linear":
-            return Pipeline([("prep", _onehot_encoder(ctx.spec)), ("model", _linear(params, ctx))]).fit(X, y)
+            return Pipeline([("prep", _onehot_encoder(ctx.spec, X)), ("model", _linear(params, ctx))]).fit(X, y)
         encoder = _ordinal_encoder(ctx.spec)
         Xt = encoder.fit_transform(X)
         if family == "hgb":

@@ -68,3 +68,23 @@ def test_missing_columns_are_named_unless_lenient():
 def test_no_usable_column_is_refused():
     with pytest.raises(ValidationError, match="No column can be used as a model input"):
         infer_spec(pd.DataFrame({"k": np.arange(100)}), {"k": "id"})
+
+
+def test_linear_models_flag_missing_numbers_only_when_enough_training_rows_miss_them():
+    import numpy as np
+
+    from core.train import zoo
+
+    rows = pd.DataFrame({"rare": [np.nan] + [float(i) for i in range(39)],
+                         "often": [np.nan] * 6 + [float(i) for i in range(34)],
+                         "never": [float(i) for i in range(40)],
+                         "label": ["a", "b"] * 20})
+    spec, _ = infer_spec(rows)
+    encoder = zoo._onehot_encoder(spec, rows).fit(rows)
+    names = list(encoder.get_feature_names_out())
+    assert "num__missingindicator_often" in names
+    assert not any("missingindicator_rare" in n for n in names)  # one missing row teaches nothing
+    assert {"num_plain__rare", "num_plain__never", "num__often"} <= set(names)
+    # a row with every number missing is filled with the medians, flagged only where flags were learned
+    out = np.asarray(encoder.transform(rows.iloc[:1].assign(often=np.nan, never=np.nan)))
+    assert out.shape[1] == len(names)
