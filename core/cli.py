@@ -48,6 +48,21 @@ def _project_by_name(session, name: str, *, create: bool = False) -> store.Proje
     raise AssayError(f"There is no project named {name!r}.", hint="See `assay projects` for the list.")
 
 
+def recipe_for(path: Path | None, stored: Recipe | None) -> Recipe:
+    """The recipe a command runs: the JSON file given with --recipe, else the dataset's stored one."""
+    from core.recipe import Recipe
+
+    if path is not None:
+        try:
+            text = path.read_bytes()
+        except OSError as exc:
+            raise AssayError(f"Cannot read the recipe {str(path)!r}: {exc.strerror}.", hint="Check the path.") from None
+        return Recipe.from_json(text)
+    if stored is None:
+        raise AssayError("A file has no stored recipe.", hint="Give one with --recipe recipe.json.")
+    return stored
+
+
 def resolve_dataset(session, spec: str, project: str | None) -> store.Dataset | None:
     """A ``DATASET`` argument: ``project/dataset``, or a dataset name with ``--project``.
 
@@ -182,17 +197,7 @@ def _cmd_clean(args: argparse.Namespace) -> int:
             raw = store.read_dataset_frame(s, dataset)
             head = store.head_recipe(s, dataset.id)
             stored = Recipe.from_dict(head.steps) if head is not None else Recipe()
-    if args.recipe is not None:
-        try:
-            text = args.recipe.read_bytes()
-        except OSError as exc:
-            raise AssayError(f"Cannot read the recipe {str(args.recipe)!r}: {exc.strerror}.",
-                             hint="Check the path.") from None
-        recipe = Recipe.from_json(text)
-    elif stored is None:
-        raise AssayError("A file has no stored recipe.", hint="Give one with --recipe recipe.json.")
-    else:
-        recipe = stored
+    recipe = recipe_for(args.recipe, stored)
     cleaned, states = recipe.apply_clean(raw)
     export.write_table(cleaned, args.out)
     if args.script is not None:

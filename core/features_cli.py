@@ -38,7 +38,7 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from core import export, ingest
-    from core.cli import _engine, resolve_dataset
+    from core.cli import _engine, recipe_for, resolve_dataset
     from core.recipe import Recipe
     from core.schema import infer_schema, schema_to_dict
     from core.steps import FitContext
@@ -54,17 +54,7 @@ def run(args: argparse.Namespace) -> int:
             roles, schema = dict(dataset.roles or {}), dataset.schema
             head = store.head_recipe(s, dataset.id)
             stored = Recipe.from_dict(head.steps) if head is not None else Recipe()
-    if args.recipe is not None:
-        try:
-            text = args.recipe.read_bytes()
-        except OSError as exc:
-            raise AssayError(f"Cannot read the recipe {str(args.recipe)!r}: {exc.strerror}.",
-                             hint="Check the path.") from None
-        recipe = Recipe.from_json(text)
-    elif stored is None:
-        raise AssayError("A file has no stored recipe.", hint="Give one with --recipe recipe.json.")
-    else:
-        recipe = stored
+    recipe = recipe_for(args.recipe, stored)
     roles.update({k: v for k, v in (("target", args.target), ("time", args.time), ("group", args.group)) if v})
     for role, column in roles.items():
         if column not in raw.columns:
