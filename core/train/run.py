@@ -401,6 +401,7 @@ def _input_columns(prep: Prepared) -> list:
 
 
 NO_REFIT = "none (the cross-validation models, averaged)"
+_CHEAP_REFITS_S = 0.5  # refits this cheap in all are made even with no time left
 
 
 def _members_to_refit(weights: dict, estimates: dict, seconds: float, bag_ready: bool) -> set:
@@ -413,11 +414,14 @@ def _members_to_refit(weights: dict, estimates: dict, seconds: float, bag_ready:
     """
     if not bag_ready:
         return set(weights)
-    chosen, left = set(), seconds
+    chosen, left, slack = set(), seconds, _CHEAP_REFITS_S
     for n in sorted(weights, key=weights.get, reverse=True):
         if estimates[n] <= left:
             chosen.add(n)
             left -= estimates[n]
+        elif estimates[n] <= slack:  # near-free refits (a linear model) run even when the search used the reserve
+            chosen.add(n)
+            slack -= estimates[n]
     return chosen
 
 

@@ -251,6 +251,8 @@ def test_members_are_refitted_heaviest_first_while_time_lasts():
     assert _members_to_refit(weights, estimates, 15.0, bag_ready=True) == {0, 3}  # 7 does not fit after 0
     assert _members_to_refit(weights, estimates, 9.0, bag_ready=True) == {7}
     assert _members_to_refit(weights, estimates, 3.0, bag_ready=True) == set()
+    # refits that cost next to nothing are made even when the search ate into the reserve
+    assert _members_to_refit({1: 0.7, 2: 0.3}, {1: 0.3, 2: 0.4}, -1.0, bag_ready=True) == {1}
     # without every member's fold models there is nothing to fall back on: all are refitted
     assert _members_to_refit(weights, estimates, 0.0, bag_ready=False) == {0, 3, 7}
     assert _refit_scope(weights, {0, 3, 7}) == "all rows"
