@@ -431,7 +431,7 @@ def _refit_scope(weights: dict, refitted: set) -> str:
     if not refitted:
         return NO_REFIT
     names = ", ".join(f"trial {n + 1}" for n in weights if n in refitted)
-    return f"all rows for {names}; the others are their cross-validation models, averaged"
+    return f"all rows for {names} (the others: their cross-validation models, averaged)"
 
 
 def _importance(prep: Prepared, predict, selection: ensemble.Selection, evaluated: dict, seconds: float) -> dict:

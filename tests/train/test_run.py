@@ -257,8 +257,8 @@ def test_members_are_refitted_heaviest_first_while_time_lasts():
     assert _members_to_refit(weights, estimates, 0.0, bag_ready=False) == {0, 3, 7}
     assert _refit_scope(weights, {0, 3, 7}) == "all rows"
     assert _refit_scope(weights, set()) == NO_REFIT
-    assert _refit_scope(weights, {0, 3}) == ("all rows for trial 4, trial 1; "
-                                             "the others are their cross-validation models, averaged")
+    assert _refit_scope(weights, {0, 3}) == ("all rows for trial 4, trial 1 "
+                                             "(the others: their cross-validation models, averaged)")
 
 
 def test_a_member_without_time_to_refit_keeps_its_fold_models_beside_the_refitted_one(monkeypatch):
