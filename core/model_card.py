@@ -40,6 +40,8 @@ class ModelCard:
     evaluation: dict = field(default_factory=dict)  # chart data of core.train.evaluation
     leaderboard: list[dict] = field(default_factory=list)
     features: list[tuple[str, float]] = field(default_factory=list)
+    holdout_importance: list[tuple[str, float]] = field(default_factory=list)  # (column, mean drop in the metric)
+    holdout_note: str = ""  # how it was measured, or why there is none
     limitations: list[str] = field(default_factory=list)
     reproduce: dict = field(default_factory=dict)
     version: int = CARD_VERSION
@@ -232,6 +234,14 @@ def build_card(bundle, *, name: str, bundle_sha: str = "", run: dict | None = No
 
     importance = bundle.feature_importance()
     features = sorted(importance.items(), key=lambda kv: kv[1], reverse=True)[:_TOP_FEATURES]
+    from core.explain.importance import holdout_importance
+
+    held, holdout_note = holdout_importance(meta)
+    held_features = []
+    if held is not None:
+        held_features = sorted(zip(held.features, held.mean), key=lambda kv: kv[1], reverse=True)[:_TOP_FEATURES]
+        holdout_note = (f"How much worse the model's {held.metric_label} gets when one column's values are shuffled: "
+                        f"measured {held.note}.")
 
     limitations = list(summary.get("warnings") or preflight.get("warnings") or [])
     for leak in preflight.get("leaks") or []:
@@ -273,6 +283,7 @@ def build_card(bundle, *, name: str, bundle_sha: str = "", run: dict | None = No
     return ModelCard(title=f"Model card: {name}", facts=facts, summary="".join(text), tiles=tiles, data=data,
                      columns=columns, recipe=_recipe_lines(bundle), validation=validation, metrics=metrics,
                      evaluation=evaluation, leaderboard=_leaderboard(run, higher), features=features,
+                     holdout_importance=held_features, holdout_note=holdout_note,
                      limitations=limitations, reproduce=reproduce)
 
 

@@ -175,6 +175,11 @@ def to_html(card: ModelCard) -> str:
              "<h2>What drives its predictions</h2>"]
     if card.features:
         parts.append(svg.bar_chart(card.features, title="Share of the model's importance (top features)"))
+    if card.holdout_importance:
+        parts.append(svg.bar_chart(card.holdout_importance, value_format="{:.3g}",
+                                   title="Drop in the score when a column is shuffled (holdout)"))
+    if card.holdout_note:
+        parts.append(f"<p class='muted'>{_e(card.holdout_note)}</p>")
     parts += ["<h2>The data</h2>" + _section_data(card), "<h2>How it was validated</h2>" + _section_validation(card)]
     if card.leaderboard:
         columns = list(card.leaderboard[0])

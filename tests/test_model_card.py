@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from html.parser import HTMLParser
 
@@ -123,7 +124,10 @@ def test_a_card_of_a_real_training_run_has_every_section(capsys):
     else:
         assert cv_tile["label"] == "Cross-validated ROC-AUC" and cv_tile["note"].endswith("across folds")
     assert any("random order" in line for line in card.limitations)
+    assert card.holdout_note  # measured on the holdout, or why not (a 4 s run may have had no time)
+    assert {c for c, _ in card.holdout_importance} <= {c["name"] for c in card.columns}
     page = to_html(card)
+    assert card.holdout_note in html.unescape(page)
     parsed = _parse(page)
     assert parsed.tags.count("svg") >= 4  # ROC, precision-recall, calibration, top features
     for heading in ("Known limitations", "How well it does on held-out rows", "What drives its predictions",
@@ -140,3 +144,21 @@ def test_the_chosen_model_is_listed_even_below_the_top_ten():
     rows = _leaderboard({"leaderboard": records}, True)
     assert [r["Rank"] for r in rows] == [*range(1, 11), 15]
     assert [r["Status"] for r in rows].count("chosen") == 1 and rows[-1]["Status"] == "chosen"
+
+
+def test_the_card_shows_the_holdout_permutation_importance_or_why_not(hostile_bundle):
+    bundle, _ = hostile_bundle
+    card = build_card(bundle, name="m")
+    assert card.holdout_importance == [] and "trained before Assay measured it" in card.holdout_note
+    bundle.metadata["holdout_importance"] = {
+        "status": "done", "columns": ["colour", HOSTILE], "mean": [0.01, 0.25], "std": [0.01, 0.02],
+        "rows": 120, "repeats": 5, "metric": "roc_auc", "metric_label": "ROC-AUC", "baseline": 0.9,
+        "scored_by": "the cross-validation models", "holdout_rows": 120}
+    card = build_card(bundle, name="m")
+    assert card.holdout_importance == [(HOSTILE, 0.25), ("colour", 0.01)]  # largest drop first
+    assert card.holdout_note.startswith("How much worse the model's ROC-AUC gets")
+    assert "120 holdout rows" in card.holdout_note
+    page = to_html(card)
+    parsed = _parse(page)
+    assert "script" not in parsed.tags and parsed.handlers == []
+    assert "Drop in the score when a column is shuffled (holdout)" in page and "0.25" in page
