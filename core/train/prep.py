@@ -113,10 +113,12 @@ class InputSpec:
 
 def _numbers(series: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
-        values = series.astype("float64")
-    else:
-        values = pd.to_numeric(series.astype(object).map(_bool_as_number), errors="coerce").astype("float64")
-    return values.where(np.isfinite(values))
+        values = series.to_numpy(dtype="float64", na_value=np.nan, copy=True)  # numpy: a pandas call per column
+    else:                                                                   # dominated scoring a single row
+        values = pd.to_numeric(series.astype(object).map(_bool_as_number), errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan, copy=True)
+    values[~np.isfinite(values)] = np.nan
+    return pd.Series(values, index=series.index, name=series.name)
 
 
 def _bool_as_number(value):

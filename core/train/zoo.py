@@ -372,13 +372,15 @@ def _output(model, X, ctx: ZooContext) -> np.ndarray:
 
 def predict(family: str, model, X: pd.DataFrame, ctx: ZooContext) -> np.ndarray:
     """Predictions of a final (self-contained) estimator on model-input rows."""
-    from threadpoolctl import threadpool_limits
+    if family == "catboost":
+        from catboost import Pool
+
+        return _output(model, Pool(X, cat_features=ctx.spec.categorical), ctx)
+    if family != "hgb":
+        return _output(model, X, ctx)
+    from threadpoolctl import threadpool_limits  # finding the libraries costs ~3 ms: only where it matters
 
     with threadpool_limits(_threads(family, len(X), ctx)):
-        if family == "catboost":
-            from catboost import Pool
-
-            X = Pool(X, cat_features=ctx.spec.categorical)
         return _output(model, X, ctx)
 
 
