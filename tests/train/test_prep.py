@@ -88,3 +88,21 @@ def test_linear_models_flag_missing_numbers_only_when_enough_training_rows_miss_
     # a row with every number missing is filled with the medians, flagged only where flags were learned
     out = np.asarray(encoder.transform(rows.iloc[:1].assign(often=np.nan, never=np.nan)))
     assert out.shape[1] == len(names)
+
+
+def test_numbers_become_float_with_missing_for_na_and_infinities_and_the_input_is_untouched():
+    from core.train.prep import _numbers
+
+    cases = {
+        "nullable": (pd.Series([1, None, 3], dtype="Int64"), [1.0, np.nan, 3.0]),
+        "boolean": (pd.Series([True, None], dtype="boolean"), [1.0, np.nan]),
+        "bool": (pd.Series([True, False]), [1.0, 0.0]),
+        "infinite": (pd.Series([1.5, np.inf, -np.inf, 1e308]), [1.5, np.nan, np.nan, 1e308]),
+        "text": (pd.Series(["2", "x", True, None], dtype=object), [2.0, np.nan, 1.0, np.nan]),
+    }
+    for name, (series, expected) in cases.items():
+        before = series.copy()
+        got = _numbers(series)
+        assert got.dtype == "float64" and got.index.equals(series.index), name
+        np.testing.assert_array_equal(got.to_numpy(), np.array(expected), err_msg=name)
+        pd.testing.assert_series_equal(series, before)  # never written through to the caller's frame
