@@ -257,7 +257,8 @@ def train(
                     params[n], X_final, prep.y, setup.ctx, _refit_iterations(by_number[n], setup, setup.n_all),
                     cancelled=cancelled)))
             else:  # no time to refit it: its cross-validation models, averaged, stand in for it
-                members.extend((n, params[n]["family"], w / len(setup.folds), zoo.self_contained(params[n]["family"], model, fold))
+                family = params[n]["family"]
+                members.extend((n, family, w / len(setup.folds), zoo.self_contained(family, model, fold))
                                for model, fold in zip(search.fold_models[n], setup.folds))
         refit_scope = _refit_scope(selection.weights, to_refit)
     else:
