@@ -215,6 +215,20 @@ def _infer_strings(series: pd.Series, name: str, missing: int, dtype: str) -> Co
     return ColumnInfo(name, Kind.CATEGORICAL, f"{count} distinct labels", dtype, missing)
 
 
+def dtype_family(series: pd.Series) -> str:
+    """What a column's dtype holds: ``boolean``, ``integer``, ``float``, ``datetime`` or ``other``
+    (the one place that asks pandas; callers name the families in their own words)."""
+    if pd.api.types.is_bool_dtype(series):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(series):
+        return "integer"
+    if pd.api.types.is_numeric_dtype(series):
+        return "float"
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "datetime"
+    return "other"
+
+
 def infer_schema(frame: pd.DataFrame) -> dict[str, ColumnInfo]:
     return {str(c): infer_column(frame[c], str(c)) for c in frame.columns}
 

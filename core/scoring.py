@@ -128,14 +128,14 @@ class Scored:
 # --------------------------------------------------------------------------- conversion
 
 
+_FOUND = {"boolean": "true/false values", "integer": "numbers", "float": "numbers", "datetime": "dates",
+          "other": "labels"}
+
+
 def _found(series: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(series):
-        return "true/false values"
-    if pd.api.types.is_numeric_dtype(series):
-        return "numbers"
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return "dates"
-    return "labels"
+    from core.schema import dtype_family
+
+    return _FOUND[dtype_family(series)]
 
 
 def label_text(value) -> str:

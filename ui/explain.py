@@ -135,15 +135,15 @@ def importance_panel(expl: Explanation, holdout: Importance | None, why: str, or
         st.caption(f"No permutation importance on these rows: {md(expl.info['importance_error'])}")
 
 
+_WIDGET_OF_FAMILY = {"boolean": "boolean", "integer": "number", "float": "number", "datetime": "datetime",
+                     "other": "label"}
+
+
 def _kind(series: pd.Series) -> str:
     """The widget a column's values need, from the data itself."""
-    if pd.api.types.is_bool_dtype(series):
-        return "boolean"
-    if pd.api.types.is_numeric_dtype(series):
-        return "number"
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return "datetime"
-    return "label"
+    from core.schema import dtype_family
+
+    return _WIDGET_OF_FAMILY[dtype_family(series)]
 
 
 def _widget(column: str, kind: str, value, options: list, key: str):

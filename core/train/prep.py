@@ -221,11 +221,11 @@ def _first(dropped: dict[str, str]) -> str:
     return f"{column!r} is {reason}"
 
 
+_KIND_OF_FAMILY = {"boolean": "boolean", "integer": "float", "float": "float", "datetime": "datetime",
+                   "other": "categorical"}
+
+
 def _kind_from_dtype(series: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(series):
-        return "boolean"
-    if pd.api.types.is_numeric_dtype(series):
-        return "float"
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return "datetime"
-    return "categorical"
+    from core.schema import dtype_family
+
+    return _KIND_OF_FAMILY[dtype_family(series)]

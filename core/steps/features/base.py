@@ -97,15 +97,10 @@ def as_numbers(series):
 
 
 def _stored_family(series: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(series):
-        return "boolean"
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return "datetime"
-    if pd.api.types.is_integer_dtype(series):
-        return "integer"
-    if pd.api.types.is_numeric_dtype(series):
-        return "float"
-    return "categorical"
+    from core.schema import dtype_family
+
+    family = dtype_family(series)
+    return "categorical" if family == "other" else family
 
 
 def column_kind(frame: pd.DataFrame, column: str, context: FitContext) -> str:
