@@ -41,6 +41,11 @@ def timed(fn, repeat: int = 5) -> tuple[float, object]:
 def interleaved(fns: dict, repeat: int = 7) -> dict[str, float]:
     """Median wall time of each function, run in turns so that load from other
     processes hits all of them alike (one warm-up round first)."""
+    return {name: statistics.median(t) for name, t in interleaved_rounds(fns, repeat).items()}
+
+
+def interleaved_rounds(fns: dict, repeat: int = 7) -> dict[str, list[float]]:
+    """Every round's wall time of each function, run in turns (one warm-up round first)."""
     times: dict[str, list[float]] = {name: [] for name in fns}
     for round_ in range(repeat + 1):
         for name, fn in fns.items():
@@ -48,7 +53,14 @@ def interleaved(fns: dict, repeat: int = 7) -> dict[str, float]:
             fn()
             if round_:
                 times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
+    return times
+
+
+def paired_ratio(times: dict[str, list[float]], name: str, baseline: str) -> float:
+    """Median over rounds of ``name``'s time over the baseline's in the same round: on a
+    shared machine whose speed drifts from round to round this moves less than a ratio
+    of medians."""
+    return statistics.median(t / b for t, b in zip(times[name], times[baseline]))
 
 
 def rss_mb(field: str = "VmRSS") -> float:

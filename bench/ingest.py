@@ -1,9 +1,11 @@
 """Ingest speed and memory on a million-row CSV, against pyarrow.csv.read_csv.
 
-    python bench/ingest.py [--copies 19] [--repeat 7]
+    python bench/ingest.py [--copies 19] [--repeat 11]
 
 Data: sample_data/diamonds.csv stacked 19 times (1,024,860 rows x 10 columns, 47 MB).
-Times, interleaved in one run (medians):
+Times, interleaved in one run: the median of each, and the median over rounds of each
+round's ratio to the baseline (the figure the target is read against, because it moves
+least when the machine's speed drifts between rounds):
   - pyarrow.csv.read_csv: the baseline (an Arrow table, no pandas);
   - the same + to_pandas(): the floor for any loader that returns a pandas frame;
   - core.ingest.load: detection, parse, typing, LoadReport, source hash.
@@ -14,12 +16,13 @@ in-memory size. Targets (issue 2): time <= 1.5x pyarrow, peak < 4x the frame.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import in_child, interleaved, stacked_diamonds  # noqa: E402
+from bench._common import in_child, interleaved_rounds, paired_ratio, stacked_diamonds  # noqa: E402
 
 MEMORY_CHILD = """
 import json, sys
@@ -35,7 +38,7 @@ print(json.dumps({{"peak_mb": rss_mb("VmHWM") - before}}))
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--copies", type=int, default=19)
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=11)
     args = parser.parse_args()
     path = stacked_diamonds(args.copies)
 
@@ -43,11 +46,12 @@ def main() -> None:
 
     from core import ingest
 
-    times = interleaved({
+    rounds = interleaved_rounds({
         "arrow": lambda: pacsv.read_csv(path),
         "arrow+pandas": lambda: pacsv.read_csv(path).to_pandas(),
         "assay": lambda: ingest.load(path),
     }, args.repeat)
+    times = {name: statistics.median(t) for name, t in rounds.items()}
     loaded = ingest.load(path)
     frame_mb = loaded.frame.memory_usage(deep=True).sum() / 2**20
     calls = {
@@ -62,11 +66,13 @@ def main() -> None:
           f"loaded frame {frame_mb:,.1f} MB")
     labels = {"arrow": "pyarrow.csv.read_csv (baseline)", "arrow+pandas": "pyarrow read + to_pandas (floor)",
               "assay": "core.ingest.load"}
+    print(f"{'':34s} median s  ratio of medians  median of round ratios   peak memory")
     for key, label in labels.items():
-        print(f"{label:34s} {times[key]:6.3f} s  {times[key] / times['arrow']:5.2f}x   "
-              f"peak {peaks[key]:6.1f} MB = {peaks[key] / frame_mb:4.2f}x frame")
-    print(f"time ratio to pyarrow: {times['assay'] / times['arrow']:.2f}x (target <= 1.5); "
-          f"peak memory: {peaks['assay'] / frame_mb:.2f}x the frame (target < 4)")
+        print(f"{label:34s} {times[key]:6.3f}   {times[key] / times['arrow']:9.2f}x   "
+              f"{paired_ratio(rounds, key, 'arrow'):13.2f}x           "
+              f"{peaks[key]:6.1f} MB = {peaks[key] / frame_mb:4.2f}x frame")
+    print(f"time ratio to pyarrow: {paired_ratio(rounds, 'assay', 'arrow'):.2f}x, median of {args.repeat} rounds "
+          f"(target <= 1.5); peak memory: {peaks['assay'] / frame_mb:.2f}x the frame (target < 4)")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import itertools
 import json
 import re
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -125,13 +126,19 @@ def load(
     src = _open_source(source, name, max_bytes)
     fmt, warnings = _decide_format(src, options.format)
     report = LoadReport(file_name=src.name, format=fmt, size_bytes=src.size, source_sha="", warnings=warnings)
-    if fmt == "csv":
-        frame = _read_csv(src, options, report)
-    else:
+    if fmt != "csv":
         readers = {"excel": _read_excel, "parquet": _read_parquet, "json": _read_json, "jsonl": _read_json}
         frame = readers[fmt](src.data(), options, report)
-        report.source_sha = src.scan()[0]
-    return _finish(frame, options, report)
+        report.source_sha = src.sha256()
+        return _finish(frame, options, report)
+    # the file is hashed beside the parse (hashlib releases the GIL); it finishes while
+    # the single-threaded conversion to pandas and the kind inference leave a core free
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        hashed = hasher.submit(src.sha256)
+        frame = _read_csv(src, options, report)
+        loaded = _finish(frame, options, report)
+        report.source_sha = hashed.result()
+    return loaded
 
 
 def load_sql(url: str, query: str, *, options: LoadOptions | None = None, row_limit: int | None = None) -> Loaded:
@@ -203,7 +210,7 @@ def detect_format(data: bytes, name: str = "") -> str:
 class _Source:
     """The bytes of an upload, read lazily: a big CSV on disk is parsed by pyarrow
     straight from the file (no second copy in memory) while one streaming pass
-    hashes it and counts its quotes."""
+    hashes it."""
 
     name: str
     size: int
@@ -232,17 +239,29 @@ class _Source:
     def arrow_input(self):
         return str(self.path) if self._data is None else pa.BufferReader(self._data)
 
-    def scan(self) -> tuple[str, int]:
-        """sha256 of the content and the number of double quotes in it, in one pass."""
-        digest, quotes = hashlib.sha256(), 0
+    def sha256(self) -> str:
+        digest = hashlib.sha256()
+        self._each_chunk(digest.update)
+        return digest.hexdigest()
+
+    def count_quotes(self) -> int:
         if self._data is not None:
-            digest.update(self._data)
-            return digest.hexdigest(), self._data.count(b'"')
-        with open(self.path, "rb") as f:
-            while chunk := f.read(1 << 22):
-                digest.update(chunk)
-                quotes += chunk.count(b'"')
-        return digest.hexdigest(), quotes
+            return self._data.count(b'"')
+        counts: list[int] = []  # chunk.obj is the reused bytearray; count only its filled part
+        self._each_chunk(lambda chunk: counts.append(chunk.obj.count(b'"', 0, chunk.nbytes)))
+        return sum(counts)
+
+    def _each_chunk(self, use: Callable[[memoryview], None]) -> None:
+        if self._data is not None:
+            use(memoryview(self._data))
+            return
+        # one reused buffer (no fresh pages per chunk), in large chunks: hashing releases
+        # the GIL for each and takes it back only a dozen times for a 50 MB file
+        buffer = bytearray(4 << 20)
+        view = memoryview(buffer)
+        with open(self.path, "rb", buffering=0) as f:
+            while size := f.readinto(buffer):
+                use(view[:size])
 
 
 def _open_source(source: str | Path | bytes, name: str | None, max_bytes: int) -> _Source:
@@ -440,10 +459,17 @@ def _force_text_columns(rows: list[list[str]], names: list[str]) -> dict[str, pa
     """Columns pyarrow must not parse as numbers: leading zeros, integers beyond 64 bits."""
     forced: dict[str, pa.DataType] = {}
     for j, name in enumerate(names):
-        values = {row[j].strip() for row in rows[1:] if j < len(row)} - {""}
-        if values and all(map(_DIGITS.fullmatch, values)) and any(
-            _LEADING_ZERO.fullmatch(v) or len(v.lstrip("+-")) >= 19 for v in values
-        ):
+        digits = kept_as_text = False
+        for row in rows[1:]:
+            value = row[j].strip() if j < len(row) else ""
+            if not value:
+                continue
+            if not _DIGITS.fullmatch(value):  # most columns stop at their first value
+                digits = False
+                break
+            digits = True
+            kept_as_text = kept_as_text or bool(_LEADING_ZERO.fullmatch(value)) or len(value.lstrip("+-")) >= 19
+        if digits and kept_as_text:
             forced[name] = pa.string()
     return forced
 
@@ -453,25 +479,33 @@ def _read_csv(src: _Source, options: LoadOptions, report: LoadReport) -> pd.Data
     if encoding == "utf-16":  # rare: transcode in memory, then read as UTF-8
         src = _Source(src.name, src.size, _data=src.data().decode("utf-16").encode("utf-8"))
         encoding = "utf-16"
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        scan = pool.submit(src.scan)  # hashlib and bytes.count release the GIL
-        try:
-            frame = _parse_csv(src, encoding, options, report)
-        except _NotUtf8:
-            frame = _parse_csv(src, _fallback_encoding(src.data()), options, report)
-        report.source_sha, quotes = scan.result()
-    if quotes % 2 == 1:
-        # pyarrow silently swallows everything after an unclosed quote: refuse instead
+    try:
+        table = _parse_csv(src, encoding, options, report)
+    except _NotUtf8:
+        table = _parse_csv(src, _fallback_encoding(src.data()), options, report)
+    # pyarrow silently swallows everything after an unclosed quote, into the last row
+    # (or into a malformed row that skipping drops): there, count the quotes and refuse
+    if (options.skip_bad_lines or _ends_in_a_line_break(table)) and src.count_quotes() % 2 == 1:
         raise _diagnose_csv(src.data(), report.encoding, report.delimiter, report.columns or 0,
                             report.file_name, None)
-    return frame
+    frame = _arrow_to_pandas(table, report)
+    return _fix_decimal_comma(frame, report) if report.decimal == "," else frame
+
+
+def _ends_in_a_line_break(table: pa.Table) -> bool:
+    """Whether a text value of the last row holds a line break, as the value does that an
+    unclosed quote runs on to the end of the file (a quoted line break there is rarer)."""
+    if table.num_rows == 0:
+        return False
+    last = table.slice(table.num_rows - 1).to_pylist()[0].values()
+    return any(isinstance(v, str) and ("\n" in v or "\r" in v) for v in last)
 
 
 class _NotUtf8(Exception):
     pass
 
 
-def _parse_csv(src: _Source, encoding: str, options: LoadOptions, report: LoadReport) -> pd.DataFrame:
+def _parse_csv(src: _Source, encoding: str, options: LoadOptions, report: LoadReport) -> pa.Table:
     if encoding == "utf-8" and not options.encoding:
         try:
             _sample_text(src.head(), "utf-8", strict=True, cut=not src.whole_in_head)
@@ -505,20 +539,29 @@ def _parse_csv(src: _Source, encoding: str, options: LoadOptions, report: LoadRe
         return "error"
 
     pa_encoding = "utf8" if encoding in ("utf-8", "utf-8-sig", "utf-16") else encoding
+    # pyarrow skips physical lines, not rows: a header with quoted line breaks spans more
+    read_options = pacsv.ReadOptions(encoding=pa_encoding, column_names=names,
+                                     skip_rows=1 + sum(v.count("\n") for v in rows[0]))
+    parse_options = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=quoted_newline,
+                                       invalid_row_handler=on_bad_row)
+    forced = _force_text_columns(rows, names)
     try:
-        table = pacsv.read_csv(
-            src.arrow_input(),
-            # pyarrow skips physical lines, not rows: a header with quoted line breaks spans more
-            read_options=pacsv.ReadOptions(encoding=pa_encoding, column_names=names,
-                                           skip_rows=1 + sum(v.count("\n") for v in rows[0])),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=quoted_newline,
-                                             invalid_row_handler=on_bad_row),
-            convert_options=pacsv.ConvertOptions(
-                decimal_point=decimal, strings_can_be_null=True, quoted_strings_can_be_null=True,
-                column_types=_force_text_columns(rows, names), auto_dict_encode=True,
-                auto_dict_max_cardinality=1000,
-            ),
-        )
+        table = None
+        sampled = None if src.whole_in_head else _sample_types(src.head(), read_options, parse_options,
+                                                                _convert_options(decimal, forced))
+        if sampled:
+            try:
+                table = pacsv.read_csv(src.arrow_input(), read_options=read_options, parse_options=parse_options,
+                                       convert_options=_convert_options(decimal, {**sampled, **forced}))
+            except pa.ArrowInvalid as exc:
+                if "conversion error" not in str(exc).lower():
+                    raise
+                skipped.clear()  # a later row contradicts the sample: read again, inferring
+        if table is None:
+            table = pacsv.read_csv(src.arrow_input(), read_options=read_options, parse_options=parse_options,
+                                   convert_options=_convert_options(decimal, forced))
+        else:
+            table = _settle_labels(table)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         if encoding == "utf-8" and not options.encoding and "utf8" in str(exc).lower():
             raise _NotUtf8 from None
@@ -530,8 +573,60 @@ def _parse_csv(src: _Source, encoding: str, options: LoadOptions, report: LoadRe
     if table.num_rows == 0:
         raise InputError(f"{report.file_name!r} has a header but no rows.",
                          hint="Add data rows below the header, or choose another file.")
-    frame = _arrow_to_pandas(table, report)
-    return _fix_decimal_comma(frame, report) if decimal == "," else frame
+    return table
+
+
+_DICTIONARY_MAX = 1000  # distinct labels per block above which a text column stays plain text
+
+
+def _convert_options(decimal: str, column_types: dict[str, pa.DataType]) -> pacsv.ConvertOptions:
+    return pacsv.ConvertOptions(
+        decimal_point=decimal, strings_can_be_null=True, quoted_strings_can_be_null=True,
+        column_types=column_types, auto_dict_encode=True, auto_dict_max_cardinality=_DICTIONARY_MAX,
+    )
+
+
+def _sample_types(head: bytes, read_options: pacsv.ReadOptions, parse_options: pacsv.ParseOptions,
+                  convert_options: pacsv.ConvertOptions) -> dict[str, pa.DataType] | None:
+    """Column types read off the first complete lines, to hand to the full read.
+
+    pyarrow keeps every parsed block of a file in memory while any column's type is
+    still being inferred (a later block may change it); with all types given it frees
+    each block once converted, which lowers the peak by about a third and is faster.
+    A later row that contradicts the sample fails the typed read, which is then
+    redone with inference. A column empty throughout the sample is left to inference.
+    """
+    lines = head[: head.rfind(b"\n") + 1]
+    try:
+        schema = pacsv.read_csv(
+            pa.BufferReader(lines), read_options=read_options,
+            parse_options=pacsv.ParseOptions(delimiter=parse_options.delimiter,
+                                             newlines_in_values=parse_options.newlines_in_values),
+            convert_options=convert_options,
+        ).schema
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None  # e.g. the sample ends inside a quoted value: let the full read infer
+    # labels are read as bytes, so only each block's few distinct values are checked
+    # as UTF-8 (in _settle_labels), not every cell
+    return {f.name: _LABEL_BYTES if pa.types.is_dictionary(f.type) else f.type
+            for f in schema if not pa.types.is_null(f.type)} or None
+
+
+_LABEL_BYTES = pa.dictionary(pa.int32(), pa.binary())
+_LABEL_TEXT = pa.dictionary(pa.int32(), pa.string())
+
+
+def _settle_labels(table: pa.Table) -> pa.Table:
+    """Labels read as bytes become text (a bad UTF-8 byte raises ArrowInvalid here); a
+    column typed as labels from the sample but with more distinct values per block
+    later becomes plain text, as pyarrow's own inference would have left it."""
+    for index, f in enumerate(table.schema):
+        if f.type != _LABEL_BYTES:
+            continue
+        column = table.column(index)
+        wide = any(len(c.dictionary) > _DICTIONARY_MAX for c in column.chunks)
+        table = table.set_column(index, f.name, column.cast(pa.string() if wide else _LABEL_TEXT))
+    return table
 
 
 def _fix_decimal_comma(frame: pd.DataFrame, report: LoadReport) -> pd.DataFrame:

@@ -86,6 +86,19 @@ class ColumnInfo:
         )
 
 
+def count_missing(series: pd.Series) -> int:
+    """``series.isna().sum()`` without the row-long mask where the dtype says enough:
+    numpy integers and booleans hold no missing values, a categorical's code is -1."""
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        return 0
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        return int(np.count_nonzero(np.isnan(series.to_numpy())))
+    if isinstance(dtype, pd.CategoricalDtype):
+        return int(np.count_nonzero(series.cat.codes.to_numpy() == -1))
+    return int(series.isna().sum())
+
+
 def _sample(series: pd.Series, n: int = SAMPLE_ROWS) -> pd.Series:
     """Non-missing values at evenly spaced rows (cheap and deterministic)."""
     if isinstance(series.dtype, pd.CategoricalDtype):
@@ -142,7 +155,7 @@ def infer_column(series: pd.Series, name: str | None = None) -> ColumnInfo:
     """Decide the kind of one column; the reason is shown to the user."""
     name = str(series.name if name is None else name)
     n = len(series)
-    missing = int(series.isna().sum())
+    missing = count_missing(series)
     dtype = str(series.dtype)
     if n == 0 or missing == n:
         kind = Kind.FLOAT if pd.api.types.is_float_dtype(series) else Kind.TEXT

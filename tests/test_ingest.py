@@ -312,3 +312,123 @@ def test_real_datasets_load_with_sensible_kinds(name, rows, cols):
 def test_a_header_with_a_quoted_line_break_is_one_row():
     loaded = ingest.load(b'"first\nname",age\nAda,36\n"Bo\nB",41\n', name="names.csv")
     assert loaded.frame.to_dict("list") == {"first\nname": ["Ada", "Bo\nB"], "age": [36, 41]}
+
+
+# --------------------------------------------------------------------------- files past the sniffed head
+# Files larger than the sniffed head are read with the column types of its first lines
+# (lower peak memory); a later row that contradicts them must still load correctly.
+
+def _big_csv(rows: int, row, tail: str = "") -> bytes:
+    """A CSV with ``rows`` lines from ``row(i)`` and ``tail`` appended; past SNIFF_BYTES."""
+    body = "".join(row(i) for i in range(rows)) + tail
+    data = body.encode()
+    assert len(data) > ingest.SNIFF_BYTES, "the file must reach past the sniffed head"
+    return data
+
+
+def _count_arrow_reads(monkeypatch) -> list[int]:
+    calls: list[int] = []
+    real = ingest.pacsv.read_csv
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ingest.pacsv, "read_csv", counting)
+    return calls
+
+
+def test_a_big_clean_file_is_read_once_with_the_sampled_types(monkeypatch):
+    data = _big_csv(40_000, lambda i: f"{i},{i * 0.5},{'abc'[i % 3]},{'yes' if i % 2 else 'no'}\n")
+    calls = _count_arrow_reads(monkeypatch)
+    loaded = ingest.load(b"n,x,label,flag\n" + data, name="big.csv")
+    assert len(calls) == 2, "one read of the sample's types, one typed read of the file"
+    frame = loaded.frame
+    assert frame.shape == (40_000, 4)
+    assert str(frame["n"].dtype) == "int64" and frame["n"].iloc[-1] == 39_999
+    assert frame["x"].iloc[3] == 1.5
+    assert isinstance(frame["label"].dtype, pd.CategoricalDtype)
+    assert sorted(frame["label"].cat.categories) == ["a", "b", "c"]
+    assert frame["label"].tolist()[:4] == ["a", "b", "c", "a"]
+    assert loaded.report.kinds()["flag"] == "boolean"
+
+
+@pytest.mark.parametrize("tail, column, expected_dtype, expected_last", [
+    ("1.25,x\n", "n", "float64", 1.25),            # whole numbers, then a decimal
+    ("abc,x\n", "n", "object", "abc"),              # numbers, then text
+], ids=["int-then-float", "number-then-text"])
+def test_a_row_past_the_sample_that_contradicts_its_types_is_read_again(monkeypatch, tail, column, expected_dtype,
+                                                                         expected_last):
+    data = b"n,s\n" + _big_csv(60_000, lambda i: f"{i},x\n", tail)
+    calls = _count_arrow_reads(monkeypatch)
+    frame = ingest.load(data, name="late.csv").frame
+    assert len(calls) == 3, "the typed read failed and the file was read again with inference"
+    assert len(frame) == 60_001
+    series = frame[column]
+    assert str(series.dtype) in (expected_dtype, "category")
+    assert series.iloc[-1] == expected_last and str(series.iloc[5]) in ("5", "5.0")
+
+
+def test_labels_with_many_values_past_the_sample_are_all_kept():
+    # 'code' repeats ten labels through the head, then every row brings a new one
+    data = b"code,v\n" + _big_csv(60_000, lambda i: f"c{i % 10},{i}\n",
+                                  "".join(f"new{i},{i}\n" for i in range(5_000)))
+    frame = ingest.load(data, name="wide.csv").frame
+    assert frame["code"].iloc[-1] == "new4999" and frame["code"].iloc[0] == "c0"
+    assert frame["code"].nunique() == 5_010
+
+
+def test_a_block_with_more_labels_than_the_limit_becomes_plain_text():
+    few = pa.array([b"a", b"b", b"a"]).dictionary_encode()
+    many = pa.array([f"v{i}".encode() for i in range(ingest._DICTIONARY_MAX + 1)]).dictionary_encode()
+    rows = len(few) + len(many)
+    table = pa.table({"few": pa.chunked_array([pa.array([b"a"] * rows).dictionary_encode()]),
+                      "many": pa.chunked_array([few, many])})
+    settled = ingest._settle_labels(table)
+    assert settled.schema.field("few").type == pa.dictionary(pa.int32(), pa.string())
+    assert settled.schema.field("many").type == pa.string()
+    assert settled.column("many").to_pylist()[-1] == f"v{ingest._DICTIONARY_MAX}"
+
+
+def test_a_column_empty_through_the_sample_is_inferred_from_the_whole_file():
+    data = b"a,later\n" + _big_csv(40_000, lambda i: f"{i},\n", "".join(f"1,{i}.5\n" for i in range(3)))
+    frame = ingest.load(data, name="gap.csv").frame
+    assert str(frame["later"].dtype) == "float64"
+    assert frame["later"].isna().sum() == 40_000 and frame["later"].iloc[-1] == 2.5
+
+
+def test_a_cp1252_byte_in_a_label_past_the_sample_switches_the_encoding():
+    head = _big_csv(60_000, lambda i: f"{'ab'[i % 2]},{i}\n")
+    data = b"city,v\n" + head + "Zürich,1\n".encode("cp1252")
+    loaded = ingest.load(data, name="late_cp1252.csv")
+    assert loaded.report.encoding == "cp1252"
+    assert loaded.frame["city"].iloc[-1] == "Zürich"
+    assert isinstance(loaded.frame["city"].dtype, pd.CategoricalDtype)
+
+
+@pytest.mark.parametrize("tail, line", [
+    ('1,"never closed\n2,x\n3,y\n', 60_002),       # last column: swallowed into the last row
+    ('"never closed,x\n2,x\n3,y\n', 60_002),        # first column: the row comes up short
+], ids=["last-column", "first-column"])
+@pytest.mark.parametrize("skip", [False, True], ids=["strict", "skip-bad-lines"])
+def test_an_unclosed_quote_past_the_sample_is_refused_with_its_line(tail, line, skip):
+    data = b"n,s\n" + _big_csv(60_000, lambda i: f"{i},x\n", tail)
+    with pytest.raises(InputError, match=f"Line {line} .* opens a quoted value that is never closed"):
+        ingest.load(data, name="open_quote.csv", options=LoadOptions(skip_bad_lines=skip))
+
+
+def test_a_quoted_line_break_in_the_last_row_of_a_big_file_is_kept():
+    data = b"n,s\n" + _big_csv(60_000, lambda i: f"{i},x\n", '9,"two\nlines"\n')
+    frame = ingest.load(data, name="last_break.csv").frame
+    assert frame["s"].iloc[-1] == "two\nlines" and len(frame) == 60_001
+
+
+def test_the_source_hash_is_the_sha256_of_the_bytes(tmp_path):
+    import hashlib
+
+    data = b"n,s\n" + _big_csv(60_000, lambda i: f"{i},x\n")
+    path = tmp_path / "h.csv"
+    path.write_bytes(data)
+    expected = hashlib.sha256(data).hexdigest()
+    assert ingest.load(path).report.source_sha == expected
+    assert ingest.load(data, name="h.csv").report.source_sha == expected
