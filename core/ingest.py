@@ -412,8 +412,6 @@ def _choose_delimiter(text: str) -> str:
     return best
 
 
-_DIGITS = re.compile(r"[+-]?\d+")
-_LEADING_ZERO = re.compile(r"[+-]?0\d+")
 _COMMA_DECIMAL = re.compile(r"^[+-]?\d{1,3}(\.\d{3})*,\d+$|^[+-]?\d+,\d+$")
 _DOT_DECIMAL = re.compile(r"^[+-]?\d*\.\d+$")
 
@@ -464,11 +462,12 @@ def _force_text_columns(rows: list[list[str]], names: list[str]) -> dict[str, pa
             value = row[j].strip() if j < len(row) else ""
             if not value:
                 continue
-            if not _DIGITS.fullmatch(value):  # most columns stop at their first value
+            body = value[1:] if value[0] in "+-" else value
+            if not body.isdecimal():  # as the regex [+-]?\d+; most columns stop at their first value
                 digits = False
                 break
             digits = True
-            kept_as_text = kept_as_text or bool(_LEADING_ZERO.fullmatch(value)) or len(value.lstrip("+-")) >= 19
+            kept_as_text = kept_as_text or (len(body) > 1 and body[0] == "0") or len(body) >= 19
         if digits and kept_as_text:
             forced[name] = pa.string()
     return forced
@@ -488,7 +487,9 @@ def _read_csv(src: _Source, options: LoadOptions, report: LoadReport) -> pd.Data
     if (options.skip_bad_lines or _ends_in_a_line_break(table)) and src.count_quotes() % 2 == 1:
         raise _diagnose_csv(src.data(), report.encoding, report.delimiter, report.columns or 0,
                             report.file_name, None)
-    frame = _arrow_to_pandas(table, report)
+    columns, names = table.columns, table.column_names
+    del table
+    frame = _arrow_to_pandas(columns, names)
     return _fix_decimal_comma(frame, report) if report.decimal == "," else frame
 
 
@@ -529,7 +530,7 @@ def _parse_csv(src: _Source, encoding: str, options: LoadOptions, report: LoadRe
                          hint="Add data rows below the header, or choose another file.")
     decimal = options.decimal or _choose_decimal(rows, delimiter)
     report.decimal = decimal
-    quoted_newline = any("\n" in v for row in rows for v in row)
+    quoted_newline = "\n" in "".join(itertools.chain.from_iterable(rows))
     skipped: list[int] = []
 
     def on_bad_row(row: pacsv.InvalidRow) -> str:
@@ -767,7 +768,9 @@ def _read_parquet(data: bytes, options: LoadOptions, report: LoadReport) -> pd.D
         table = table.set_column(index, column, pa.array(as_json, type=pa.string()))
     if nested:
         report.warnings.append(f"Nested columns were stored as JSON text: {', '.join(map(repr, nested))}.")
-    return _arrow_to_pandas(table, report)
+    columns, names = table.columns, table.column_names
+    del table
+    return _arrow_to_pandas(columns, names)
 
 
 def _read_json(data: bytes, options: LoadOptions, report: LoadReport) -> pd.DataFrame:
@@ -845,22 +848,24 @@ def _settle_object_column(series: pd.Series) -> pd.Series:
     return series.map(lambda v: v if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
 
 
-def _arrow_to_pandas(table: pa.Table, report: LoadReport) -> pd.DataFrame:
-    # split_blocks: one block per column, so later per-column edits never copy the rest
-    # keep whole numbers exact where there are gaps (float64 would round values above 2**53)
-    exact = {i: col.to_pandas(types_mapper={f.type: pd.Int64Dtype()}.get)
-             for i, (col, f) in enumerate(zip(table.columns, table.schema))
-             if pa.types.is_integer(f.type) and col.null_count}
-    empty = [i for i, f in enumerate(table.schema) if pa.types.is_null(f.type)]
-    n_rows = table.num_rows
-    # self_destruct frees each Arrow column as soon as it is converted (lower peak memory)
-    frame = table.to_pandas(split_blocks=True, self_destruct=True)
-    del table
-    for index, series in exact.items():
-        frame.isetitem(index, series)
-    for index in empty:
-        frame.isetitem(index, pd.Series([None] * n_rows, dtype=object))
-    return frame
+def _arrow_to_pandas(columns: list[pa.ChunkedArray], names: list[str]) -> pd.DataFrame:
+    """A frame with one block per column (later per-column edits never copy the rest),
+    converted on two threads. The caller hands over its only references to the columns:
+    each is freed as soon as it is converted, which keeps the peak memory down."""
+    n_rows = len(columns[0]) if columns else 0
+
+    def convert(index: int) -> pd.Series:
+        column, columns[index] = columns[index], None
+        if pa.types.is_null(column.type):
+            return pd.Series([None] * n_rows, dtype=object)
+        if pa.types.is_integer(column.type) and column.null_count:
+            # keep whole numbers exact where there are gaps (float64 would round above 2**53)
+            return column.to_pandas(types_mapper={column.type: pd.Int64Dtype()}.get)
+        return column.to_pandas()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        converted = list(pool.map(convert, range(len(columns))))
+    return pd.DataFrame(dict(zip(names, converted)), copy=False)
 
 
 def _finish(frame: pd.DataFrame, options: LoadOptions, report: LoadReport) -> Loaded:

@@ -192,40 +192,55 @@ def _infer_integer(series: pd.Series, name: str, missing: int, dtype: str) -> Co
 
 def _infer_strings(series: pd.Series, name: str, missing: int, dtype: str) -> ColumnInfo:
     sample = _sample(series)
-    values = _as_str_values(sample)
-    lowered = set(values.str.strip().str.lower().unique()[:3])
+    # plain Python over the sample's text: as fast as pandas' .str methods (also a Python
+    # loop) on thousands of values, and free of their per-call cost on a few labels
+    texts = [str(v) for v in sample.tolist()]
+    lowered = set(list(dict.fromkeys(t.strip().lower() for t in texts))[:3])
     if bool_vocabulary(lowered) is not None and (
         isinstance(series.dtype, pd.CategoricalDtype) or series.nunique(dropna=True) <= 2
         or set(series.dropna().astype(str).str.strip().str.lower().unique()) == lowered
     ):
         words = "/".join(sorted(lowered))
         return ColumnInfo(name, Kind.BOOLEAN, f"two values that read as true/false ({words})", dtype, missing)
-    if values.str.match(_LEADING_ZERO).any() and values.str.fullmatch(r"[+-]?\d+").all():
+    if any(map(_LEADING_ZERO.match, texts)) and all(map(_INTEGER_TEXT.fullmatch, texts)):
         unique = series.is_unique and missing == 0
         kind = Kind.ID if unique else Kind.CATEGORICAL
         return ColumnInfo(name, kind, "digits with leading zeros, kept as text", dtype, missing)
-    if values.str.fullmatch(r"[+-]?\d{19,}").all():
+    if all(map(_HUGE_INTEGER_TEXT.fullmatch, texts)):
         return ColumnInfo(name, Kind.ID, "integers too large for 64 bits, kept as text", dtype, missing)
-    fmt, share = detect_date_format(sample)
-    if fmt is not None and share >= 0.95:
-        return ColumnInfo(name, Kind.DATETIME, f"text dates in the format {fmt}", dtype, missing)
+    head = [t for t in map(str.strip, texts) if t][:2000]
+    if head and sum(map(_count_digits, head)) >= 4 * len(head):  # detect_date_format's first test, cheaply
+        fmt, share = detect_date_format(sample)
+        if fmt is not None and share >= 0.95:
+            return ColumnInfo(name, Kind.DATETIME, f"text dates in the format {fmt}", dtype, missing)
     n_valid = len(series) - missing
     if isinstance(series.dtype, pd.CategoricalDtype):
         n_unique = len(series.cat.categories)
     else:
         n_unique = int(sample.nunique()) if len(sample) < n_valid else int(series.nunique())
-    lengths = values.str.len()
-    words = values.str.count(r"\s+") + 1
+    mean_length = sum(map(len, texts)) / len(texts)
+    words = [len(_SPACES.findall(t)) + 1 for t in texts]
+    mean_words = sum(words) / len(words)
     # share of distinct values among the rows looked at (all rows for a categorical)
     looked_at = n_valid if isinstance(series.dtype, pd.CategoricalDtype) else len(sample)
     unique_share = n_unique / max(looked_at, 1)
-    if unique_share > 0.5 and (lengths.mean() > 30 or words.mean() >= 3):
-        return ColumnInfo(name, Kind.TEXT, f"free text (about {words.mean():.0f} words a value)", dtype, missing)
-    if n_valid >= 20 and missing == 0 and unique_share == 1.0 and series.is_unique and words.max() == 1:
+    if unique_share > 0.5 and (mean_length > 30 or mean_words >= 3):
+        return ColumnInfo(name, Kind.TEXT, f"free text (about {mean_words:.0f} words a value)", dtype, missing)
+    if n_valid >= 20 and missing == 0 and unique_share == 1.0 and series.is_unique and max(words) == 1:
         return ColumnInfo(name, Kind.ID, "one distinct code per row", dtype, missing)
     exact = isinstance(series.dtype, pd.CategoricalDtype) or len(sample) == n_valid
     count = f"{n_unique:,}" if exact else f"at least {n_unique:,}"
     return ColumnInfo(name, Kind.CATEGORICAL, f"{count} distinct labels", dtype, missing)
+
+
+_INTEGER_TEXT = re.compile(r"[+-]?\d+")
+_HUGE_INTEGER_TEXT = re.compile(r"[+-]?\d{19,}")
+_SPACES = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
+
+
+def _count_digits(text: str) -> int:
+    return len(_DIGIT.findall(text))
 
 
 def dtype_family(series: pd.Series) -> str:

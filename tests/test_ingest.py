@@ -432,3 +432,15 @@ def test_the_source_hash_is_the_sha256_of_the_bytes(tmp_path):
     expected = hashlib.sha256(data).hexdigest()
     assert ingest.load(path).report.source_sha == expected
     assert ingest.load(data, name="h.csv").report.source_sha == expected
+
+
+def test_the_frame_has_one_writable_block_per_column_in_file_order():
+    table = pa.table({"z": [1.5, None, 3.0], "gaps": pa.array([2**60 + 1, None, 7]), "none": pa.nulls(3),
+                      "label": pa.array(["a", "b", "a"]).dictionary_encode(), "a": [1, 2, 3]})
+    frame = ingest.load(_parquet(table), name="t.parquet").frame
+    assert list(frame.columns) == ["z", "gaps", "none", "label", "a"]
+    assert frame._mgr.nblocks == 5, "one block per column: editing one never copies the others"
+    assert frame["gaps"].tolist()[0] == 2**60 + 1 and frame["gaps"].isna().tolist() == [False, True, False]
+    assert frame["none"].tolist() == [None, None, None]
+    frame.loc[frame["z"] > 2, "z"] = 0.0  # in place: the arrays are the frame's own, not read-only views
+    assert frame["z"].tolist()[2] == 0.0
