@@ -444,3 +444,15 @@ def test_the_frame_has_one_writable_block_per_column_in_file_order():
     assert frame["none"].tolist() == [None, None, None]
     frame.loc[frame["z"] > 2, "z"] = 0.0  # in place: the arrays are the frame's own, not read-only views
     assert frame["z"].tolist()[2] == 0.0
+
+
+def test_a_big_semicolon_file_with_decimal_commas_reads_numbers_past_the_sample():
+    data = b"price;amount;city\n" + _big_csv(
+        40_000, lambda i: f"{i % 90 + 1}.{i % 1000:03d},{i % 10};{i % 7},5;{'ab'[i % 2]}\n",
+        "2.000,25;9,75;c\n")
+    loaded = ingest.load(data, name="eu.csv")
+    assert (loaded.report.delimiter, loaded.report.decimal) == (";", ",")
+    frame = loaded.frame
+    assert str(frame["price"].dtype) == "float64" and frame["price"].iloc[-1] == 2000.25
+    assert frame["price"].iloc[1] == 2001.1  # "2.001,1"
+    assert frame["amount"].iloc[-1] == 9.75 and frame["city"].iloc[-1] == "c"
