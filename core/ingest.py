@@ -131,8 +131,7 @@ def load(
         frame = readers[fmt](src.data(), options, report)
         report.source_sha = src.sha256()
         return _finish(frame, options, report)
-    # the file is hashed beside the parse (hashlib releases the GIL); it finishes while
-    # the single-threaded conversion to pandas and the kind inference leave a core free
+    # the file is hashed on a second thread beside the parse (hashlib releases the GIL)
     with ThreadPoolExecutor(max_workers=1) as hasher:
         hashed = hasher.submit(src.sha256)
         frame = _read_csv(src, options, report)
@@ -574,6 +573,14 @@ def _parse_csv(src: _Source, encoding: str, options: LoadOptions, report: LoadRe
     if table.num_rows == 0:
         raise InputError(f"{report.file_name!r} has a header but no rows.",
                          hint="Add data rows below the header, or choose another file.")
+    # pyarrow's inference turns a text column into bytes when a value past the sniffed head
+    # is not valid UTF-8 (a cp1252 'ü', say): read the file again in the 8-bit encoding
+    undecoded = [f.name for f in table.schema if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)]
+    if undecoded and encoding == "utf-8" and not options.encoding:
+        raise _NotUtf8
+    if undecoded:
+        raise InputError(f"Column {undecoded[0]!r} holds bytes that are not valid {encoding} text.",
+                         hint="Choose the file's encoding in the options (for example cp1252 or latin-1).")
     return table
 
 
@@ -593,7 +600,8 @@ def _sample_types(head: bytes, read_options: pacsv.ReadOptions, parse_options: p
 
     pyarrow keeps every parsed block of a file in memory while any column's type is
     still being inferred (a later block may change it); with all types given it frees
-    each block once converted, which lowers the peak by about a third and is faster.
+    each block once converted (on diamonds stacked 19 times the read's own peak falls
+    from 3.7x to 2.2x the frame), and it is no slower.
     A later row that contradicts the sample fails the typed read, which is then
     redone with inference. A column empty throughout the sample is left to inference.
     """

@@ -397,13 +397,23 @@ def test_a_column_empty_through_the_sample_is_inferred_from_the_whole_file():
     assert frame["later"].isna().sum() == 40_000 and frame["later"].iloc[-1] == 2.5
 
 
-def test_a_cp1252_byte_in_a_label_past_the_sample_switches_the_encoding():
-    head = _big_csv(60_000, lambda i: f"{'ab'[i % 2]},{i}\n")
-    data = b"city,v\n" + head + "Zürich,1\n".encode("cp1252")
+@pytest.mark.parametrize("row, categorical", [
+    (lambda i: f"{'ab'[i % 2]},{i}\n", True),      # labels
+    (lambda i: f"name{i},{i}\n", False),            # free text, a new value each row
+], ids=["labels", "text"])
+def test_a_cp1252_byte_past_the_sample_switches_the_encoding(row, categorical):
+    data = b"city,v\n" + _big_csv(60_000, row) + "Zürich,1\n".encode("cp1252")
     loaded = ingest.load(data, name="late_cp1252.csv")
     assert loaded.report.encoding == "cp1252"
-    assert loaded.frame["city"].iloc[-1] == "Zürich"
-    assert isinstance(loaded.frame["city"].dtype, pd.CategoricalDtype)
+    assert loaded.frame["city"].iloc[-1] == "Zürich", "text, not the bytes pyarrow falls back to"
+    assert isinstance(loaded.frame["city"].dtype, pd.CategoricalDtype) == categorical
+
+
+def test_bytes_that_are_not_the_chosen_encoding_are_refused_with_what_to_do():
+    data = b"city,v\n" + _big_csv(60_000, lambda i: f"name{i},{i}\n") + "Zürich,1\n".encode("cp1252")
+    with pytest.raises(InputError, match="'city' holds bytes that are not valid utf-8 text") as info:
+        ingest.load(data, name="chosen.csv", options=LoadOptions(encoding="utf-8"))
+    assert "encoding" in info.value.hint
 
 
 @pytest.mark.parametrize("tail, line", [
