@@ -493,8 +493,9 @@ def _read_csv(src: _Source, options: LoadOptions, report: LoadReport) -> pd.Data
 
 
 def _ends_in_a_line_break(table: pa.Table) -> bool:
-    """Whether a text value of the last row holds a line break, as the value does that an
-    unclosed quote runs on to the end of the file (a quoted line break there is rarer)."""
+    """Whether a text value of the last row holds a line break. An unclosed quote runs
+    on to the end of the file, so its value is such a one; a quoted line break in a
+    genuine last row is the rarer cause, and counting the quotes tells the two apart."""
     if table.num_rows == 0:
         return False
     last = table.slice(table.num_rows - 1).to_pylist()[0].values()
