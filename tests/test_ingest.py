@@ -433,15 +433,23 @@ def test_a_quoted_line_break_in_the_last_row_of_a_big_file_is_kept():
     assert frame["s"].iloc[-1] == "two\nlines" and len(frame) == 60_001
 
 
-def test_the_source_hash_is_the_sha256_of_the_bytes(tmp_path):
-    import hashlib
+def test_the_source_hash_is_the_blake3_of_the_bytes(tmp_path):
+    import blake3
 
-    data = b"n,s\n" + _big_csv(60_000, lambda i: f"{i},x\n")
+    data = b"n,s\n" + _big_csv(1_200_000, lambda i: f"{i},x\n")
+    assert len(data) > 2 * (4 << 20), "the file must span several of the hash's 4 MB chunks"
     path = tmp_path / "h.csv"
     path.write_bytes(data)
-    expected = hashlib.sha256(data).hexdigest()
-    assert ingest.load(path).report.source_sha == expected
-    assert ingest.load(data, name="h.csv").report.source_sha == expected
+    expected = blake3.blake3(data).hexdigest()
+    for report in (ingest.load(path).report, ingest.load(data, name="h.csv").report):
+        assert (report.source_sha, report.source_hash) == (expected, "blake3")
+        assert ingest.LoadReport.from_dict(report.to_dict()).source_hash == "blake3"
+
+
+def test_a_report_stored_before_blake3_says_its_hash_is_sha256():
+    stored = {"file_name": "old.csv", "format": "csv", "size_bytes": 4, "source_sha": "ab" * 32, "rows": 1}
+    report = ingest.LoadReport.from_dict(stored)
+    assert (report.source_hash, report.source_sha, report.rows) == ("sha256", "ab" * 32, 1)
 
 
 def test_the_frame_has_one_writable_block_per_column_in_file_order():
