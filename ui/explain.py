@@ -105,24 +105,29 @@ def holdout_label(holdout: Importance) -> str:
             f"metric {md(holdout.metric_label)}")
 
 
+def holdout_panel(holdout: Importance | None, why: str, key: str) -> None:
+    """The holdout permutation importance measured at training time (over the data's columns, before
+    the feature steps), for the right of a chart of the model's features; ``why`` when there is none."""
+    if holdout is None:
+        st.info(md(why), icon=":material/info:")
+        return
+    st.markdown(f"**{holdout_label(holdout)}**")
+    st.plotly_chart(permutation_figure(holdout, title="What the model needs on new rows"), key=key)
+    top = int(np.argmax(holdout.mean))
+    st.caption(f"How much worse the model scores ({md(holdout.metric_label)}) when one column's values are "
+               f"shuffled among the holdout rows: shuffling **{md(holdout.features[top])}** costs the most "
+               f"({number(holdout.mean[top])}). Near zero: the model can do without the column, perhaps "
+               "because another one carries the same information. These are the data's columns before the "
+               "feature steps: shuffling one shuffles everything made from it, so one bar here can stand for "
+               f"several on the left. Measured {md(holdout.note)}.")
+
+
 def importance_panel(expl: Explanation, holdout: Importance | None, why: str, order: list[str],
                      other_data: bool) -> None:
     """Permutation importance beside the SHAP bars: the holdout's (measured at training time, over the
     data's columns), and the explained rows' when they are labelled rows of another dataset (``other_data``;
     an explanation stored before this rule may hold one for the training rows: it is not shown)."""
-    if holdout is not None:
-        st.markdown(f"**{holdout_label(holdout)}**")
-        st.plotly_chart(permutation_figure(holdout, title="What the model needs on new rows"),
-                        key="explain.pi_holdout")
-        top = int(np.argmax(holdout.mean))
-        st.caption(f"How much worse the model scores ({md(holdout.metric_label)}) when one column's values are "
-                   f"shuffled among the holdout rows: shuffling **{md(holdout.features[top])}** costs the most "
-                   f"({number(holdout.mean[top])}). Near zero: the model can do without the column, perhaps "
-                   "because another one carries the same information. These are the data's columns before the "
-                   "feature steps: shuffling one shuffles everything made from it, so one bar here can stand for "
-                   f"several on the left. Measured {md(holdout.note)}.")
-    else:
-        st.info(md(why), icon=":material/info:")
+    holdout_panel(holdout, why, key="explain.pi_holdout")
     if expl.importance is not None and other_data:
         imp = expl.importance
         st.markdown(f"**Permutation importance on these rows: {imp.rows:,} labelled rows, "

@@ -89,6 +89,23 @@ def bundle_bytes(blob_sha: str) -> bytes:
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the model…")
+def importance_tab(blob_sha: str) -> None:
+    """The model's own feature importance beside the holdout permutation importance of its run."""
+    from core.charts.train import feature_importance
+    from core.explain.importance import holdout_importance
+    from ui.explain import holdout_panel
+
+    bundle = bundle_of(blob_sha)
+    left, right = st.columns(2)
+    left.markdown("**The model's own importance: what it used when it was fitted**")
+    left.plotly_chart(feature_importance(bundle.feature_importance()), key="train.chart.importance")
+    left.caption("Each bar is a model input's share of the importance the fitted model reports (CatBoost and the "
+                 "forests their own measure; other models a shuffle test on training rows), weighted over the "
+                 "ensemble. It says what the model leans on, not what it needs: see the holdout on the right.")
+    with right:
+        holdout_panel(*holdout_importance(bundle.metadata), key="train.pi_holdout")
+
+
 def bundle_of(blob_sha: str) -> ModelBundle:
     """A stored model bundle, loaded once (shared between sessions: never modify it)."""
     return ModelBundle.from_bytes(bundle_bytes(blob_sha))

@@ -14,7 +14,7 @@ from core.train.zoo import FAMILIES, FAMILY_LABELS
 from ui import shell
 from ui.data import cleaned_frame, dataset_picker
 from ui.text import md
-from ui.training import bundle_bytes, bundle_of, live_view, preflight_of, run_for_job_id, runs_of, selected_run
+from ui.training import bundle_bytes, importance_tab, live_view, preflight_of, run_for_job_id, runs_of, selected_run
 
 project = shell.require_project()
 st.title("Train")
@@ -182,8 +182,8 @@ else:
 with store.read_session(shell.engine()) as s:
     model = training.chosen_model(s, run.id)
 if model is not None:
-    tabs[-2].plotly_chart(charts.feature_importance(bundle_of(model.blob_sha).feature_importance()),
-                          key="train.chart.importance")
+    with tabs[-2]:
+        importance_tab(model.blob_sha)
     st.download_button("Download the model (zip)", data=bundle_bytes(model.blob_sha),
                        file_name=f"assay-model-run-{run.id}.zip", mime="application/zip",
                        icon=":material/download:", key="train.download",

@@ -5,6 +5,10 @@ from __future__ import annotations
 import pandas as pd
 
 from core import datasets, ingest, jobs, store
+from core.bundle import ModelBundle
+from core.explain.importance import holdout_importance
+from core.train import job as training
+from ui.explain import holdout_label
 from tests.conftest import dataset_path
 
 
@@ -49,6 +53,12 @@ def test_start_a_run_see_it_finish_and_read_the_leaderboard(new_app, demo_projec
     board = at.dataframe[0].value
     assert board["Rank"].iloc[0] == 1 and "chosen" in set(board["Status"])
     assert [t.label for t in at.tabs][:5] == ["Search", "Confusion matrix", "ROC", "Precision-recall", "Calibration"]
+    # the Importance tab: the model's own shares beside the holdout permutation importance of the run
+    with store.read_session() as s:
+        model = training.chosen_model(s, training.run_for_job(s, job_id).id)
+        holdout, why = holdout_importance(ModelBundle.from_bytes(store.get_blob(s, model.blob_sha)).metadata)
+    assert "The model's own importance" in _texts(at)
+    assert (holdout_label(holdout) if holdout is not None else why) in _texts(at)
 
     again = _train_page(new_app)  # a new session (a reload) finds the run in the store
     assert again.subheader[0].value == "Run 1: predicting species"
