@@ -88,7 +88,6 @@ def bundle_bytes(blob_sha: str) -> bytes:
         return store.get_blob(s, blob_sha)
 
 
-@st.cache_resource(max_entries=2, show_spinner="Loading the model…")
 def importance_tab(blob_sha: str) -> None:
     """The model's own feature importance beside the holdout permutation importance of its run."""
     from core.charts.train import feature_importance
@@ -106,6 +105,7 @@ def importance_tab(blob_sha: str) -> None:
         holdout_panel(*holdout_importance(bundle.metadata), key="train.pi_holdout")
 
 
+@st.cache_resource(max_entries=2, show_spinner="Loading the model…")
 def bundle_of(blob_sha: str) -> ModelBundle:
     """A stored model bundle, loaded once (shared between sessions: never modify it)."""
     return ModelBundle.from_bytes(bundle_bytes(blob_sha))

@@ -9,6 +9,7 @@ from core.bundle import ModelBundle
 from core.explain.importance import holdout_importance
 from core.train import job as training
 from ui.explain import holdout_label
+from ui.training import bundle_of
 from tests.conftest import dataset_path
 
 
@@ -59,6 +60,7 @@ def test_start_a_run_see_it_finish_and_read_the_leaderboard(new_app, demo_projec
         holdout, why = holdout_importance(ModelBundle.from_bytes(store.get_blob(s, model.blob_sha)).metadata)
     assert "The model's own importance" in _texts(at)
     assert (holdout_label(holdout) if holdout is not None else why) in _texts(at)
+    assert bundle_of(model.blob_sha) is bundle_of(model.blob_sha), "the model is loaded once, then shared"
 
     again = _train_page(new_app)  # a new session (a reload) finds the run in the store
     assert again.subheader[0].value == "Run 1: predicting species"
