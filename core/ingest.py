@@ -94,7 +94,7 @@ class LoadReport:
 
     @classmethod
     def from_dict(cls, data: dict) -> LoadReport:
-        data = {"source_hash": "sha256", **data}  # reports stored before 2026-11-28 hashed with sha256
+        data = {"source_hash": "sha256", **data}  # a report without the key was saved by an Assay that used sha256
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
     def kinds(self) -> dict[str, str]:

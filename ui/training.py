@@ -97,10 +97,15 @@ def importance_tab(blob_sha: str) -> None:
     bundle = bundle_of(blob_sha)
     left, right = st.columns(2)
     left.markdown("**The model's own importance: what it used when it was fitted**")
-    left.plotly_chart(feature_importance(bundle.feature_importance()), key="train.chart.importance")
-    left.caption("Each bar is a model input's share of the importance the fitted model reports (CatBoost and the "
-                 "forests their own measure; other models a shuffle test on training rows), weighted over the "
-                 "ensemble. It says what the model leans on, not what it needs: see the holdout on the right.")
+    if not bundle.importance:  # feature_importance() would show equal shares: say so instead
+        left.info("Not measured: the model is neither CatBoost nor a forest (which report their own), and it "
+                  "has too many inputs to shuffle one at a time, or shuffling any one changed nothing. The "
+                  "holdout measurement on the right shows what it needs.", icon=":material/info:")
+    else:
+        left.plotly_chart(feature_importance(bundle.feature_importance()), key="train.chart.importance")
+        left.caption("Each bar is a model input's share of the importance the fitted model reports (CatBoost and the "
+                     "forests their own measure; other models a shuffle test on training rows), weighted over "
+                     "the ensemble. It says what the model leans on, not what it needs: see the holdout on the right.")
     with right:
         holdout_panel(*holdout_importance(bundle.metadata), key="train.pi_holdout")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+from streamlit.testing.v1 import AppTest
 
 from core import datasets, ingest, jobs, store
 from core.bundle import ModelBundle
@@ -61,9 +62,32 @@ def test_start_a_run_see_it_finish_and_read_the_leaderboard(new_app, demo_projec
     assert "The model's own importance" in _texts(at)
     assert (holdout_label(holdout) if holdout is not None else why) in _texts(at)
     assert bundle_of(model.blob_sha) is bundle_of(model.blob_sha), "the model is loaded once, then shared"
+    _a_model_without_its_own_importance_says_so(model.blob_sha)
 
     again = _train_page(new_app)  # a new session (a reload) finds the run in the store
     assert again.subheader[0].value == "Run 1: predicting species"
+
+
+def _importance_tab_script():
+    import streamlit as st
+
+    from ui.training import importance_tab
+
+    importance_tab(st.session_state["test.blob"])
+
+
+def _a_model_without_its_own_importance_says_so(blob_sha: str) -> None:
+    with store.write_session() as s:
+        bundle = ModelBundle.from_bytes(store.get_blob(s, blob_sha))
+        bundle.importance = {}  # as when no member could be measured
+        unmeasured = store.put_blob(s, bundle.to_bytes())
+    for sha, measured in ((blob_sha, True), (unmeasured, False)):
+        at = AppTest.from_function(_importance_tab_script, default_timeout=30)
+        at.session_state["test.blob"] = sha
+        at.run()
+        assert not at.exception
+        assert ("Not measured: the model is neither CatBoost nor a forest" in _texts(at)) is not measured
+        assert ("Each bar is a model input's share" in _texts(at)) is measured
 
 
 def test_a_target_that_cannot_be_trained_is_explained_before_starting(new_app, demo_project):
