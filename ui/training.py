@@ -90,8 +90,8 @@ def bundle_bytes(blob_sha: str) -> bytes:
 
 def importance_tab(blob_sha: str) -> None:
     """The model's own feature importance beside the holdout permutation importance of its run."""
-    # imported here, not at the top: ui.explain brings the SHAP machinery (~0.9 s), which
-    # the Train page needs only once a run has a model
+    # imported here, not at the top: ui.explain brings ui.scoring and with it core.drift and
+    # scipy.stats (~0.9 s), which the Train page needs only once a run has a model
     from core.charts.train import feature_importance
     from core.explain.importance import holdout_importance
     from ui.explain import holdout_panel
